@@ -1,0 +1,63 @@
+# packetgen — the two commands of the README:
+#   make demo   set everything up and build the example packet into out/
+#   make test   set everything up and run the whole test suite (what CI runs)
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+SPEC   := packets/child-trafficking/packet.yaml
+OUT    ?= out
+
+# WeasyPrint needs Pango; the tests also use qpdf (qpdf --check).
+DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 qpdf
+DEB_COMMANDS := qpdf
+
+.PHONY: demo test check lint typecheck bench system-deps venv clean schema
+
+demo: venv system-deps
+	$(PY) -m packetgen check $(SPEC)
+
+test: venv system-deps
+	$(PY) -m pytest -n 2 -q
+	$(PY) -m ruff check src tests
+	$(PY) -m mypy
+
+lint: venv
+	$(PY) -m ruff check src tests
+
+typecheck: venv
+	$(PY) -m mypy
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+# Installs the system libraries when running as root (CI, containers);
+# otherwise says exactly what to install.
+system-deps:
+	@missing=""; \
+	for lib in libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz-subset.so.0; do \
+	  ldconfig -p | grep -q "$$lib" || missing="yes"; \
+	done; \
+	for cmd in $(DEB_COMMANDS); do command -v $$cmd >/dev/null || missing="yes"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing system packages: $(DEB_PACKAGES)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
+	  else \
+	    echo "Missing system packages. On Debian/Ubuntu run:"; \
+	    echo "  sudo apt-get install $(DEB_PACKAGES)"; \
+	    echo "On macOS: brew install pango qpdf"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+schema: venv
+	$(PY) -m packetgen schema > docs/packet.schema.json
+
+clean:
+	rm -rf $(OUT) dist build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,310 @@
+"""Read YAML, JSON and TOML spec files into plain data plus a position map.
+
+PyYAML's own constructors would lose line numbers, silently keep the last of
+duplicate keys and happily expand alias bombs, so YAML is composed into nodes
+and turned into data here, one node at a time. The position map lets every
+later error point at ``file:line:col``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+import yaml.reader
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import Problem
+
+Loc = tuple[str | int, ...]
+
+# Tags a spec may use (implicitly or spelled out); anything else — notably
+# !!python/object and friends — is refused rather than constructed.
+_SAFE_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_MAX_DEPTH = 64
+
+
+@dataclass
+class SourceDoc:
+    """Plain data read from a spec file, with where each value came from."""
+
+    data: Any
+    positions: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    """1-based (line, column) of each value, keyed by its path."""
+    key_positions: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    """1-based (line, column) of each mapping key, keyed by the path it names."""
+    raw: dict[Loc, str] = field(default_factory=dict)
+    """The source text of unquoted scalars, to explain what YAML made of them."""
+
+
+class SourceProblems(Exception):
+    """Internal: the file could not be read into data at all."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+def parse(text: str, *, name: str, fmt: str) -> SourceDoc:
+    """Parse ``text`` in format ``fmt`` ("yaml", "json" or "toml")."""
+    if fmt == "json":
+        return _parse_json(text, name)
+    if fmt == "toml":
+        return _parse_toml(text, name)
+    return _parse_yaml(text, name)
+
+
+def _problem(name: str, mark: Any, message: str, loc: str = "") -> Problem:
+    if mark is None:
+        return Problem(name, None, None, loc, message)
+    return Problem(name, mark.line + 1, mark.column + 1, loc, message)
+
+
+class _Composer(yaml.SafeLoader):
+    """A SafeLoader that refuses anchors and aliases as it composes."""
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # PyYAML stubs leave it untyped
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _Refused(
+                event.start_mark,
+                "YAML anchors and aliases (&name, *name) are not allowed in a packet spec;"
+                " write the value out in full",
+            )
+        return super().compose_node(parent, index)
+
+
+class _Refused(Exception):
+    def __init__(self, mark: Any, message: str) -> None:
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+
+
+def _parse_yaml(text: str, name: str) -> SourceDoc:
+    loader: _Composer | None = None
+    try:
+        loader = _Composer(text)
+        root = loader.get_single_node()
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise SourceProblems(
+            [
+                Problem(
+                    name,
+                    line,
+                    col,
+                    "",
+                    f"the control character U+{exc.character:04X} is not allowed in a spec;"
+                    " delete it",
+                )
+            ]
+        ) from None
+    except _Refused as exc:
+        raise SourceProblems([_problem(name, exc.mark, exc.message)]) from None
+    except yaml.MarkedYAMLError as exc:
+        what = exc.problem or exc.context or "invalid YAML"
+        mark = exc.problem_mark or exc.context_mark
+        raise SourceProblems([_problem(name, mark, f"invalid YAML syntax: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise SourceProblems([Problem(name, None, None, "", f"invalid YAML: {exc}")]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if root is None:
+        raise SourceProblems(
+            [
+                Problem(
+                    name,
+                    1,
+                    1,
+                    "",
+                    "the file is empty; expected a packet with a title and inservices",
+                )
+            ]
+        )
+    doc = SourceDoc(data=None)
+    problems: list[Problem] = []
+    doc.data = _Walker(name, doc, problems).value(root, (), 0)
+    if problems:
+        raise SourceProblems(problems)
+    return doc
+
+
+class _Walker:
+    def __init__(self, name: str, doc: SourceDoc, problems: list[Problem]) -> None:
+        self.name = name
+        self.doc = doc
+        self.problems = problems
+        self.constructor = SafeConstructor()
+
+    def value(self, node: Node, loc: Loc, depth: int) -> Any:
+        self.doc.positions[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        where = _dotted(loc)
+        if depth > _MAX_DEPTH:
+            self.problems.append(_problem(self.name, node.start_mark, "nested too deeply", where))
+            return None
+        if isinstance(node, ScalarNode):
+            if node.tag not in _SAFE_SCALAR_TAGS:
+                self.problems.append(
+                    _problem(
+                        self.name,
+                        node.start_mark,
+                        f"the YAML tag {_short_tag(node.tag)} is not allowed; write plain values",
+                        where,
+                    )
+                )
+                return None
+            if node.style is None:
+                self.doc.raw[loc] = node.value
+            try:
+                return self.constructor.construct_object(node, deep=True)
+            except (yaml.YAMLError, ValueError, OverflowError) as exc:
+                self.problems.append(
+                    _problem(self.name, node.start_mark, f"cannot read value: {exc}", where)
+                )
+                return None
+        if isinstance(node, SequenceNode):
+            if node.tag != _SEQ_TAG:
+                self._bad_tag(node, where)
+                return None
+            return [self.value(child, (*loc, i), depth + 1) for i, child in enumerate(node.value)]
+        if isinstance(node, MappingNode):
+            if node.tag != _MAP_TAG:
+                self._bad_tag(node, where)
+                return None
+            return self._mapping(node, loc, depth)
+        raise AssertionError(f"unknown YAML node {node!r}")  # pragma: no cover
+
+    def _bad_tag(self, node: Node, where: str) -> None:
+        self.problems.append(
+            _problem(
+                self.name,
+                node.start_mark,
+                f"the YAML tag {_short_tag(node.tag)} is not allowed; write plain values",
+                where,
+            )
+        )
+
+    def _mapping(self, node: MappingNode, loc: Loc, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                self.problems.append(
+                    _problem(
+                        self.name,
+                        key_node.start_mark,
+                        "expected a plain field name as the key",
+                        _dotted(loc),
+                    )
+                )
+                continue
+            key = key_node.value
+            child = (*loc, key)
+            if key in out:
+                first = self.doc.key_positions[child]
+                self.problems.append(
+                    _problem(
+                        self.name,
+                        key_node.start_mark,
+                        f"duplicate key {key!r} (first given on line {first[0]});"
+                        " each field may appear once",
+                        _dotted(child),
+                    )
+                )
+                continue
+            self.doc.key_positions[child] = (
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
+            )
+            out[key] = self.value(value_node, child, depth + 1)
+        return out
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _parse_json(text: str, name: str) -> SourceDoc:
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise _DuplicateJSONKey(key)
+            out[key] = value
+        return out
+
+    try:
+        data = json.loads(text, object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise SourceProblems(
+            [Problem(name, exc.lineno, exc.colno, "", f"invalid JSON: {exc.msg}")]
+        ) from None
+    except _DuplicateJSONKey as exc:
+        raise SourceProblems(
+            [
+                Problem(
+                    name, None, None, "", f"duplicate key {exc.key!r}; each field may appear once"
+                )
+            ]
+        ) from None
+    except RecursionError:
+        raise SourceProblems([Problem(name, None, None, "", "nested too deeply")]) from None
+    doc = SourceDoc(data=data)
+    # JSON is (nearly) YAML: compose it only to learn where each value sits.
+    with contextlib.suppress(SourceProblems, RecursionError):
+        doc.positions = _parse_yaml(text, name).positions
+    return doc
+
+
+class _DuplicateJSONKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def _parse_toml(text: str, name: str) -> SourceDoc:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        match = _TOML_POS.search(msg)
+        line = int(match.group(1)) if match else None
+        col = int(match.group(2)) if match else None
+        clean = _TOML_POS.sub("", msg).strip()
+        raise SourceProblems([Problem(name, line, col, "", f"invalid TOML: {clean}")]) from None
+    return SourceDoc(data=data)
+
+
+def dotted(loc: Loc) -> str:
+    """``('inservices', 0, 'items', 2, 'url')`` → ``inservices[0].items[2].url``."""
+    return _dotted(loc)

@@ -1,0 +1,141 @@
+"""links: every external URL in the packet, numbered once, with its QR code.
+
+Numbers are global to the packet so that the same link carries the same
+number in every binder, in ``packet.pdf`` and in the HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from .errors import Problem, QRCapacityError, SpecError
+from .markdown import links_in
+from .qr import ErrorCorrection, QRCode, make_qr
+from .spec import Packet
+
+__all__ = ["LONG_URL", "LinkRef", "LinkTable", "collect_links", "short_url"]
+
+LONG_URL = 100
+"""Past this many characters a QR code gets dense enough to fail from a photocopy."""
+
+_TEXT_FIELDS = ("description", "excerpt", "access")
+
+
+@dataclass(frozen=True)
+class LinkSource:
+    """Where a link appears."""
+
+    inservice: str
+    """The in-service id."""
+    item: str
+    """The item's title (or the in-service's, for its summary)."""
+    field: str
+    """Spec path of the field, e.g. ``inservices[0].items[2].url``."""
+
+
+@dataclass
+class LinkRef:
+    """One distinct URL with its number and QR code."""
+
+    number: int
+    url: str
+    label: str
+    qr: QRCode
+    sources: list[LinkSource] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return f"link-{self.number}"
+
+
+@dataclass
+class LinkTable:
+    """All links of a packet, in order of first appearance."""
+
+    error_correction: ErrorCorrection = "M"
+    links: list[LinkRef] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    _by_url: dict[str, LinkRef] = field(default_factory=dict)
+
+    def add(
+        self,
+        url: str,
+        source: LinkSource,
+        *,
+        where: tuple[str, int | None, int | None] = ("<packet>", None, None),
+    ) -> LinkRef:
+        """Number ``url`` (once) and record where it appears."""
+        ref = self._by_url.get(url)
+        if ref is None:
+            try:
+                qr = make_qr(url, self.error_correction)
+            except QRCapacityError as exc:
+                raise SpecError(
+                    [Problem(*where, source.field, f"{exc} (item {source.item!r})")]
+                ) from None
+            ref = LinkRef(len(self.links) + 1, url, short_url(url), qr)
+            self.links.append(ref)
+            self._by_url[url] = ref
+            if len(url) > LONG_URL:
+                place = ":".join(str(p) for p in where if p is not None)
+                self.warnings.append(
+                    f"{place}: {source.field}: the URL is {len(url)}"
+                    " characters long, so its QR code is dense and may not scan from a"
+                    f" photocopy; use a short link (item {source.item!r})"
+                )
+        ref.sources.append(source)
+        return ref
+
+    def number(self, url: str) -> int | None:
+        ref = self._by_url.get(url)
+        return ref.number if ref is not None else None
+
+    def get(self, url: str) -> LinkRef | None:
+        return self._by_url.get(url)
+
+    def for_inservice(self, inservice_id: str) -> list[LinkRef]:
+        return [ref for ref in self.links if any(s.inservice == inservice_id for s in ref.sources)]
+
+
+def short_url(url: str) -> str:
+    """The URL as a person would type it: no scheme, no ``www.``, no lone slash."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    if parts.port:
+        host += f":{parts.port}"
+    rest = parts.path if parts.path not in ("", "/") else ""
+    if parts.query:
+        rest += "?" + parts.query
+    if parts.fragment:
+        rest += "#" + parts.fragment
+    return host + rest
+
+
+def collect_links(packet: Packet) -> LinkTable:
+    """Number every URL of ``packet`` in reading order and make its QR code."""
+    table = LinkTable(error_correction=packet.qr_error_correction)
+    for i, inservice in enumerate(packet.inservices):
+        for url in links_in(inservice.summary):
+            loc = ("inservices", i, "summary")
+            table.add(
+                url,
+                LinkSource(inservice.id, inservice.title, f"inservices[{i}].summary"),
+                where=packet.locate(*loc),
+            )
+        for j, item in enumerate(inservice.items):
+            base = f"inservices[{i}].items[{j}]"
+            if item.url is not None:
+                table.add(
+                    item.url,
+                    LinkSource(inservice.id, item.title, f"{base}.url"),
+                    where=packet.locate("inservices", i, "items", j, "url"),
+                )
+            for name in _TEXT_FIELDS:
+                for url in links_in(getattr(item, name, None)):
+                    table.add(
+                        url,
+                        LinkSource(inservice.id, item.title, f"{base}.{name}"),
+                        where=packet.locate("inservices", i, "items", j, name),
+                    )
+    return table

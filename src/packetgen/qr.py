@@ -1,0 +1,244 @@
+"""QR codes for printed packets, as compact inline SVG.
+
+Volunteers scan these codes from black-and-white photocopies with whatever
+phone they have, so the conventions in DESIGN.md apply to every code: vector
+output, error correction M by default, a 4-module quiet zone, and printed no
+smaller than 0.5 mm per module and 22 mm overall (a margin above the 20 mm
+floor, since photocopiers tend to shrink and blur).
+
+The SVG is written here rather than by qrcode's own SVG factories: those emit
+one sub-path per module and repeat ``id="qr-path"`` in every code, which makes
+ids collide on a page and roughly doubles WeasyPrint's render time. Here every
+code is a single ``<path>`` built from horizontal runs of dark modules (runs
+identical on consecutive rows are merged into one rectangle), with relative
+integer commands: about 2 KB of path data for a 40-character URL, half of
+what qrcode's path factory writes.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import math
+import re
+from dataclasses import dataclass
+from typing import Final, Literal, get_args
+
+import qrcode
+import qrcode.constants
+import qrcode.exceptions
+import qrcode.util
+
+from packetgen.errors import QRCapacityError
+
+__all__ = ["ErrorCorrection", "QRCode", "make_qr", "max_bytes"]
+
+ErrorCorrection = Literal["L", "M", "Q", "H"]
+
+QUIET_ZONE: Final = 4
+"""Modules of light margin on each side; the QR standard requires 4, and
+phone scanners fail noticeably more often with less."""
+
+DEFAULT_MIN_SIZE_MM: Final = 22.0
+DEFAULT_MIN_MODULE_MM: Final = 0.5
+
+_EC_LEVELS: Final[dict[ErrorCorrection, int]] = {
+    "L": qrcode.constants.ERROR_CORRECT_L,
+    "M": qrcode.constants.ERROR_CORRECT_M,
+    "Q": qrcode.constants.ERROR_CORRECT_Q,
+    "H": qrcode.constants.ERROR_CORRECT_H,
+}
+
+_ELEMENT_ID: Final = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+
+# Characters XML 1.0 forbids even when escaped; a title from an untrusted spec
+# could carry them and would otherwise make the whole page unparsable.
+_XML_INVALID: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@dataclass(frozen=True)
+class QRCode:
+    """One encoded URL, ready to be embedded in a page at print size."""
+
+    data: str
+    """The encoded text (a URL)."""
+    version: int
+    """QR version 1..40; the symbol is ``4 * version + 17`` modules wide."""
+    error_correction: ErrorCorrection
+    modules: int
+    """Modules per side, including the quiet zone on both sides."""
+    path: str
+    """SVG path data in module units, quiet zone included (the symbol starts at 4,4)."""
+
+    def size_mm(
+        self,
+        *,
+        min_size_mm: float = DEFAULT_MIN_SIZE_MM,
+        min_module_mm: float = DEFAULT_MIN_MODULE_MM,
+    ) -> float:
+        """Printed side length: small codes get the minimum size, dense codes
+        grow so that no module drops below what a phone camera resolves on a
+        photocopy."""
+        _check_positive("min_size_mm", min_size_mm)
+        _check_positive("min_module_mm", min_module_mm)
+        return max(min_size_mm, self.modules * min_module_mm)
+
+    def module_mm(
+        self,
+        *,
+        min_size_mm: float = DEFAULT_MIN_SIZE_MM,
+        min_module_mm: float = DEFAULT_MIN_MODULE_MM,
+    ) -> float:
+        """Printed module size, for layouts that align the code to a grid."""
+        size = self.size_mm(min_size_mm=min_size_mm, min_module_mm=min_module_mm)
+        return size / self.modules
+
+    def svg(self, *, title: str, element_id: str, size_mm: float | None = None) -> str:
+        """Inline SVG for an HTML page.
+
+        ``element_id`` must be unique on the page (it also names the title
+        element that screen readers and PDF tags use as the accessible name).
+        ``title`` may come from an untrusted spec and is escaped here.
+        """
+        if not _ELEMENT_ID.fullmatch(element_id):
+            raise ValueError(
+                f"QR element id must be a letter followed by letters, digits, '-' or '_';"
+                f" got {element_id!r}"
+            )
+        size = self.size_mm() if size_mm is None else size_mm
+        _check_positive("size_mm", size)
+        n = self.modules
+        mm = _format_mm(size)
+        safe_title = html.escape(_XML_INVALID.sub("", title), quote=True)
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {n} {n}"'
+            f' width="{mm}mm" height="{mm}mm" role="img"'
+            f' aria-labelledby="{element_id}-t" id="{element_id}"'
+            f' shape-rendering="crispEdges">'
+            f'<title id="{element_id}-t">{safe_title}</title>'
+            f'<rect width="{n}" height="{n}" fill="#fff"/>'
+            f'<path fill="#000" d="{self.path}"/>'
+            f"</svg>"
+        )
+
+
+def make_qr(data: str, error_correction: ErrorCorrection = "M") -> QRCode:
+    """Encode ``data`` as a QR code.
+
+    The same URL often appears several times in a packet (on the item and in
+    the links appendix), so results are cached; equal arguments return the very
+    same object.
+
+    Raises :class:`QRCapacityError` when the data does not fit in the largest
+    QR code at this error correction.
+    """
+    if error_correction not in _EC_LEVELS:
+        raise ValueError(
+            f"error correction must be one of {', '.join(get_args(ErrorCorrection))};"
+            f" got {error_correction!r}"
+        )
+    # Always call with both arguments positionally so that make_qr(url) and
+    # make_qr(url, "M") share one cache entry.
+    return _make_qr_cached(data, error_correction)
+
+
+@functools.lru_cache(maxsize=4096)
+def _make_qr_cached(data: str, error_correction: ErrorCorrection) -> QRCode:
+    code = qrcode.QRCode(
+        version=None, error_correction=_EC_LEVELS[error_correction], border=QUIET_ZONE
+    )
+    code.add_data(data)
+    try:
+        code.make(fit=True)
+    except (ValueError, qrcode.exceptions.DataOverflowError) as exc:
+        # qrcode 8.2 signals overflow with a bare ValueError ("Invalid version
+        # (was 41 ...)") from its version setter; DataOverflowError is what
+        # older and possibly later releases raise.
+        raise QRCapacityError(_capacity_message(data, error_correction)) from exc
+    matrix: list[list[bool]] = [[bool(m) for m in row] for row in code.get_matrix()]
+    return QRCode(
+        data=data,
+        version=int(code.version),
+        error_correction=error_correction,
+        modules=len(matrix),
+        path=_path_data(matrix),
+    )
+
+
+def max_bytes(error_correction: ErrorCorrection) -> int:
+    """How many bytes of arbitrary text (byte mode) fit in a version 40 code.
+
+    URLs are mostly lowercase, so qrcode encodes them in byte mode; runs of
+    digits can squeeze in a little more, hence "about" in messages.
+    """
+    bits = qrcode.util.BIT_LIMIT_TABLE[_EC_LEVELS[error_correction]][40]
+    # Byte mode costs a 4-bit mode indicator and a 16-bit length at version 40.
+    return int((bits - 4 - 16) // 8)
+
+
+def _capacity_message(data: str, error_correction: ErrorCorrection) -> str:
+    size = f"{len(data)} characters long"
+    n_bytes = len(data.encode("utf-8"))
+    if n_bytes != len(data):
+        size += f" ({n_bytes} bytes as UTF-8)"
+    return (
+        f"URL is {size}, more than a QR code can hold at error correction"
+        f" {error_correction} (about {max_bytes(error_correction)} bytes); use a short link"
+    )
+
+
+def _path_data(matrix: list[list[bool]]) -> str:
+    """Outline the dark modules as one path of axis-aligned rectangles.
+
+    Each row is split into runs of dark modules; a run with the same start and
+    end as one on the row above extends that rectangle downwards (finder
+    patterns and timing patterns collapse nicely). Rectangles are emitted in
+    (top, left) order, each as ``m dx dy h w v h h -w z``: after ``z`` the
+    current point is back at the rectangle's corner, so every move is relative
+    to the previous rectangle and all numbers stay small integers.
+    """
+    open_rects: dict[tuple[int, int], int] = {}  # (x0, x1) -> top row
+    rects: list[tuple[int, int, int, int]] = []  # (y0, x0, width, height)
+    for y, row in enumerate([*matrix, []]):  # the empty sentinel row closes everything
+        runs = _dark_runs(row)
+        continuing = set(runs)
+        for run in [r for r in open_rects if r not in continuing]:
+            top = open_rects.pop(run)
+            rects.append((top, run[0], run[1] - run[0], y - top))
+        for run in runs:
+            open_rects.setdefault(run, y)
+    rects.sort()
+
+    parts: list[str] = []
+    cx = cy = 0
+    for y0, x0, w, h in rects:
+        parts.append(f"m{x0 - cx} {y0 - cy}h{w}v{h}h-{w}z")
+        cx, cy = x0, y0
+    path = "".join(parts)
+    # The first move of a path is absolute regardless of case; use "M" so the
+    # data reads as the absolute position it is.
+    return "M" + path[1:] if path else ""
+
+
+def _dark_runs(row: list[bool]) -> list[tuple[int, int]]:
+    """Half-open column ranges [x0, x1) of consecutive dark modules."""
+    runs: list[tuple[int, int]] = []
+    start: int | None = None
+    for x, dark in enumerate([*row, False]):
+        if dark and start is None:
+            start = x
+        elif not dark and start is not None:
+            runs.append((start, x))
+            start = None
+    return runs
+
+
+def _format_mm(value: float) -> str:
+    """At most two decimals and no trailing zeros, so markup stays stable and short."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def _check_positive(name: str, value: float) -> None:
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive number of millimetres; got {value!r}")

@@ -1,0 +1,382 @@
+"""The packet spec, format v1: pydantic models validated once, at the edge.
+
+Field docstrings are the user documentation: they become the descriptions in
+``packetgen schema``, which editors show while a trainer types YAML.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    StrictBool,
+    Tag,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "ITEM_KINDS",
+    "Article",
+    "Campaign",
+    "Film",
+    "Handout",
+    "InService",
+    "Item",
+    "Link",
+    "Note",
+    "Packet",
+    "Presentation",
+    "Recording",
+]
+
+ITEM_KINDS = (
+    "article",
+    "recording",
+    "handout",
+    "presentation",
+    "film",
+    "campaign",
+    "link",
+    "note",
+)
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_BCP47 = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        found = f"a {scheme}: URL" if scheme else "no scheme"
+        raise ValueError(f"expected an http:// or https:// URL, found {found}")
+    if not parts.hostname:
+        raise ValueError("expected a URL with a host name, like https://example.org/page")
+    if any(ch.isspace() for ch in value):
+        raise ValueError("expected a URL without spaces (write %20 for a space)")
+    return value
+
+
+def _check_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("expected some text, found an empty string")
+    return value
+
+
+def _to_date(value: Any) -> Any:
+    # YAML and TOML give real dates; JSON can only give a string.
+    if isinstance(value, _dt.datetime):
+        raise ValueError("expected a date like 2018-03-12, found a date with a time")
+    if isinstance(value, _dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return _dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"expected a date like 2018-03-12, found {value!r}") from None
+    raise ValueError(f"expected a date like 2018-03-12, found {_describe(value)}")
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(value)
+
+
+Text = Annotated[str, Field(strict=True), AfterValidator(_check_text)]
+OptText = Annotated[str, Field(strict=True)]
+Url = Annotated[str, Field(strict=True), AfterValidator(_check_url)]
+Date = Annotated[_dt.date, BeforeValidator(_to_date)]
+NonNegative = Annotated[float, Field(strict=True, ge=0)]
+Minutes = Annotated[int, Field(strict=True, ge=0)]
+RelPath = Annotated[str, Field(strict=True, min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=True,
+        str_strip_whitespace=False,
+    )
+
+
+class _ItemBase(_Model):
+    title: Text
+    """Title as printed on the page and in the table of contents."""
+    url: Url | None = None
+    """The resource's web address (http or https). It gets a numbered QR code."""
+    description: OptText | None = None
+    """What the volunteer will find there and why it matters (Markdown, no raw HTML)."""
+    source: OptText | None = None
+    """Publisher or organization, e.g. ``The Washington Post``."""
+    date: Date | None = None
+    """Publication or session date (YYYY-MM-DD)."""
+    minutes: Minutes | None = None
+    """Running or reading time in minutes."""
+    access: OptText | None = None
+    """How to get in, e.g. registration steps. Printed as a visible notice."""
+    file: RelPath | None = None
+    """A file inside the packet folder (PDF, PNG or JPEG; .docx/.pptx/.odt through
+    LibreOffice) merged into the in-service's binder."""
+
+
+class _FileItem(_ItemBase):
+    pages: OptText | None = None
+    """Pages of ``file`` to include, e.g. ``"1-3,5"``. Default: all."""
+    password: OptText | None = None
+    """Password that opens an encrypted PDF. Prefer ``password_env``."""
+    password_env: OptText | None = None
+    """Name of an environment variable holding the PDF's password."""
+
+    @model_validator(mode="after")
+    def _one_password(self) -> _FileItem:
+        if self.password is not None and self.password_env is not None:
+            raise ValueError("give either password or password_env, not both")
+        return self
+
+
+class Article(_ItemBase):
+    """A news story, study or web article."""
+
+    kind: Literal["article"]
+    """Always ``article``."""
+    author: OptText | None = None
+    """Author's name."""
+    excerpt: OptText | None = None
+    """A passage quoted from the article (Markdown, no raw HTML)."""
+
+
+class Recording(_ItemBase):
+    """A recorded webinar or session, often behind a registration page."""
+
+    kind: Literal["recording"]
+    """Always ``recording``."""
+    presenter: OptText | None = None
+    """Who presents the recording."""
+
+
+class Handout(_FileItem):
+    """A handout document merged into the binder."""
+
+    kind: Literal["handout"]
+    """Always ``handout``."""
+    file: RelPath
+    """The handout file inside the packet folder (PDF, PNG or JPEG; .docx/.odt
+    through LibreOffice)."""
+
+
+class Presentation(_FileItem):
+    """A slide deck, printed one or several slides to a page."""
+
+    kind: Literal["presentation"]
+    """Always ``presentation``."""
+    file: RelPath
+    """The slide deck inside the packet folder (PDF; .pptx/.odp through LibreOffice)."""
+    layout: Literal["1-up", "2-up", "3-up", "4-up", "6-up"] = "1-up"
+    """Slides per page. ``3-up`` puts ruled note lines beside each slide."""
+
+
+class Film(_ItemBase):
+    """A documentary or feature film."""
+
+    kind: Literal["film"]
+    """Always ``film``."""
+    where_to_watch: list[Text] = Field(default_factory=list)
+    """Services or media where the film can be watched, e.g. ``[Netflix, DVD]``."""
+
+
+class Campaign(_ItemBase):
+    """An awareness or prevention campaign."""
+
+    kind: Literal["campaign"]
+    """Always ``campaign``."""
+
+
+class Link(_ItemBase):
+    """A web page worth visiting."""
+
+    kind: Literal["link"]
+    """Always ``link``."""
+    url: Url
+    """The web address (http or https). It gets a numbered QR code."""
+
+
+class Note(_ItemBase):
+    """A free-text note to the reader (Markdown in ``description``)."""
+
+    kind: Literal["note"]
+    """Always ``note``."""
+
+
+def _item_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        kind = value.get("kind")
+        return kind if isinstance(kind, str) else None
+    return getattr(value, "kind", None)
+
+
+Item = Annotated[
+    Union[  # noqa: UP007 -- Annotated tagged unions read better with Union here
+        Annotated[Article, Tag("article")],
+        Annotated[Recording, Tag("recording")],
+        Annotated[Handout, Tag("handout")],
+        Annotated[Presentation, Tag("presentation")],
+        Annotated[Film, Tag("film")],
+        Annotated[Campaign, Tag("campaign")],
+        Annotated[Link, Tag("link")],
+        Annotated[Note, Tag("note")],
+    ],
+    Discriminator(_item_kind),
+]
+"""One resource in an in-service; ``kind`` chooses which fields apply."""
+
+
+class InService(_Model):
+    """One in-service training session: it becomes one binder."""
+
+    id: Annotated[str, Field(strict=True)]
+    """Short name made of a-z, 0-9 and hyphens; names the output files (``<id>.pdf``)."""
+    title: Text
+    """The in-service's title."""
+    date: Date | None = None
+    """When the in-service is (or was) held (YYYY-MM-DD)."""
+    presenter: OptText | None = None
+    """Presenter's name and role."""
+    location: OptText | None = None
+    """Where it is held."""
+    hours: NonNegative | None = None
+    """In-service credit hours a volunteer earns."""
+    summary: OptText | None = None
+    """What the in-service covers (Markdown, no raw HTML)."""
+    items: list[Item] = Field(default_factory=list)
+    """The resources, in the order they are printed and bound."""
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError(
+                "expected a short name of lowercase letters, digits and single hyphens"
+                f" (like csec-understanding), found {value!r}"
+            )
+        return value
+
+
+class Packet(_Model):
+    """A training packet: the whole spec file."""
+
+    title: Text
+    """The packet's title, printed large on the cover."""
+    subtitle: OptText | None = None
+    """A line under the title."""
+    organization: OptText | None = None
+    """The program that hands out the packet; also the PDF's author."""
+    language: Annotated[str, Field(strict=True)] = "en"
+    """Language of the text as a BCP 47 tag (``en``, ``es``, ``en-US``)."""
+    paper: Literal["letter", "a4"] = "letter"
+    """Paper size: ``letter`` or ``a4``."""
+    theme: Annotated[str, Field(strict=True, min_length=1)] = "default"
+    """``default``, ``ink-saver``, ``large-print``, or a path to a theme folder."""
+    duplex: StrictBool = False
+    """Printing on both sides: every in-service and handout starts on a right-hand page."""
+    qr_error_correction: Literal["M", "Q"] = "M"
+    """QR error correction: ``M`` (default) or ``Q`` for codes that must survive
+    rough photocopies (codes get bigger)."""
+    advisory: OptText | None = None
+    """Content note printed in a quiet box on the cover."""
+    inservices: Annotated[list[InService], Field(min_length=1)]
+    """The in-service trainings in this packet (at least one)."""
+
+    @field_validator("language")
+    @classmethod
+    def _bcp47(cls, value: str) -> str:
+        if not _BCP47.match(value):
+            raise ValueError(f"expected a language tag like en or es-MX, found {value!r}")
+        return value
+
+    _source: Path | None = PrivateAttr(default=None)
+    _positions: dict[tuple[str | int, ...], tuple[int, int]] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Packet:
+        seen: set[str] = set()
+        for inservice in self.inservices:
+            if inservice.id in seen:
+                # The loader reports this itself with the duplicate's line; the
+                # distinct error type lets it skip this less precise copy.
+                raise PydanticCustomError(
+                    "duplicate_id",
+                    "in-service id {id!r} is used more than once",
+                    {"id": inservice.id},
+                )
+            seen.add(inservice.id)
+        return self
+
+    @property
+    def source(self) -> Path | None:
+        """The spec file this packet was loaded from, if any."""
+        return self._source
+
+    @property
+    def folder(self) -> Path:
+        """The packet folder: relative paths in the spec resolve against it."""
+        return self._source.parent if self._source is not None else Path.cwd()
+
+    def locate(self, *loc: str | int) -> tuple[str, int | None, int | None]:
+        """(file, line, column) of a field, for messages from later pipeline stages."""
+        name = str(self._source) if self._source is not None else "<packet>"
+        for cut in range(len(loc), -1, -1):
+            pos = self._positions.get(tuple(loc[:cut]))
+            if pos is not None:
+                return name, pos[0], pos[1]
+        return name, None, None
+
+    def where(self, *loc: str | int) -> str:
+        """``file:line:col`` of a field, for warnings."""
+        name, line, col = self.locate(*loc)
+        return f"{name}:{line}:{col}" if line is not None else name
+
+    def file_items(self) -> list[tuple[InService, Any]]:
+        """Every (in-service, item) pair whose item names a file, in spec order."""
+        return [(s, i) for s in self.inservices for i in s.items if i.file is not None]
+
+
+def item_fields(kind: str) -> tuple[str, ...]:
+    """The field names an item of ``kind`` accepts (for "did you mean")."""
+    model = _KIND_MODELS.get(kind)
+    names = model.model_fields if model is not None else _ItemBase.model_fields
+    return tuple(names)
+
+
+_KIND_MODELS: dict[str, type[BaseModel]] = {
+    "article": Article,
+    "recording": Recording,
+    "handout": Handout,
+    "presentation": Presentation,
+    "film": Film,
+    "campaign": Campaign,
+    "link": Link,
+    "note": Note,
+}
