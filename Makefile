@@ -16,6 +16,7 @@ DEB_COMMANDS := qpdf
 
 demo: venv system-deps
 	$(PY) -m packetgen check $(SPEC)
+	$(PY) -m packetgen build $(SPEC) -o $(OUT)
 
 test: venv system-deps
 	$(PY) -m pytest -n 2 -q

@@ -67,6 +67,84 @@ def init(directory: Path, force: bool) -> None:
     click.echo(f"Wrote {written}. Edit it, then run: packetgen check {written}")
 
 
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Folder for the outputs.",
+)
+@click.option(
+    "--paper", type=click.Choice(["letter", "a4"]), help="Override the spec's paper size."
+)
+@click.option(
+    "--theme", help="Override the spec's theme: default, ink-saver, large-print or a theme folder."
+)
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="ID",
+    help="Build only this in-service (repeatable); packet.pdf is skipped.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pdf", "html", "both"]),
+    default="both",
+    show_default=True,
+    help="Which outputs to write.",
+)
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Print each step.")
+@click.option("--json", "as_json", is_flag=True, help="Print the build result as JSON.")
+def build(
+    spec: Path,
+    out_dir: Path,
+    paper: str | None,
+    theme: str | None,
+    only: tuple[str, ...],
+    fmt: str,
+    strict: bool,
+    quiet: bool,
+    verbose: bool,
+    as_json: bool,
+) -> None:
+    """Build SPEC into PDFs and HTML in the --out folder.
+
+    Writes OUT/<id>.pdf (the binder: packet pages and handouts) and
+    OUT/<id>.html for every in-service, and OUT/packet.pdf with all of them.
+    """
+    from .build import build as run_build
+
+    progress = (lambda message: click.echo(message, err=True)) if verbose and not quiet else None
+    result = run_build(
+        spec,
+        out_dir,
+        paper=paper,
+        theme=theme,
+        only=list(only) or None,
+        format=fmt,  # type: ignore[arg-type]  # click.Choice guarantees the literal
+        strict=strict,
+        progress=progress,
+    )
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    if quiet:
+        return
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    for output in result.outputs:
+        pages = f" ({output.pages} pages)" if output.pages else ""
+        click.echo(f"Wrote {output.path}{pages}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code instead of exiting (for tests and embedding)."""
     args = list(sys.argv[1:] if argv is None else argv)

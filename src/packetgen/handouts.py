@@ -1,0 +1,968 @@
+"""Turn one handout file into pypdf pages ready to be placed into a binder.
+
+A handout is whatever a trainer was given: a PDF (sometimes encrypted,
+damaged, or not a PDF at all), a photo or screenshot, or an office document.
+:func:`open_handout` accepts all of them, decides by content rather than by
+file name, and either returns the selected pages with everything the binder
+needs to know about them, or raises :class:`~packetgen.errors.HandoutError`
+with a message a trainer can act on.
+
+Specs may come from untrusted uploads, so every size is bounded (bytes,
+pages, image pixels, conversion time) and every failure of a parser on a
+malformed file becomes a ``HandoutError`` rather than a crash.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import os
+import re
+import shutil
+import signal
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import warnings
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pypdf
+from PIL import Image, ImageFile, ImageOps
+from pypdf.constants import UserAccessPermissions
+from pypdf.errors import DependencyError, PyPdfError
+from pypdf.generic import BooleanObject, Destination, DictionaryObject
+
+from packetgen.errors import HandoutError
+
+__all__ = [
+    "OpenedHandout",
+    "OutlineEntry",
+    "open_handout",
+    "parse_page_selection",
+]
+
+
+@dataclass
+class OutlineEntry:
+    """One of the handout's own bookmarks, pointing at a selected page."""
+
+    title: str
+    page_index: int
+    """Index into :attr:`OpenedHandout.pages` (not the source page number)."""
+    children: list[OutlineEntry] = field(default_factory=list)
+
+
+@dataclass
+class OpenedHandout:
+    """A handout ready to be bound: its selected pages and what is known about them."""
+
+    path: Path
+    pages: list[pypdf.PageObject]
+    """The selected pages, in the order the page selection gave them."""
+    source_page_numbers: list[int]
+    """1-based page number in the source file of each entry of :attr:`pages`."""
+    reader: pypdf.PdfReader
+    """Kept open so the binder can read outlines, links and form fields later."""
+    warnings: list[str]
+    """Sentences whose subject is the handout, to be printed after its name,
+    e.g. ``f"{path.name} {warning}"``: "was damaged and has been repaired"."""
+    converted_from: str | None
+    """Source format ("docx", "png", "jpeg"…) when packetgen made the PDF itself."""
+    outline: list[OutlineEntry]
+    """The handout's own bookmarks, restricted to the selected pages."""
+    tagged: bool
+    """Whether the PDF carries a structure tree a screen reader can use."""
+
+
+# --------------------------------------------------------------------------
+# Page selection
+# --------------------------------------------------------------------------
+
+# Trainers copy page ranges out of word processors, which turn "-" into dashes.
+_SELECTION_PAGE = re.compile(r"[0-9]+")
+_SELECTION_RANGE = re.compile(r"(?P<start>[0-9]*)\s*[-\u2010-\u2015]\s*(?P<end>[0-9]*)")
+
+
+def _page_number(digits: str) -> int:
+    # Python refuses to parse very long digit strings; any number this long is
+    # past the end of every file anyway.
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 9 else 10**9
+
+
+def _pages_word(count: int) -> str:
+    return f"{count} page" if count == 1 else f"{count} pages"
+
+
+def parse_page_selection(spec: str | None, page_count: int) -> list[int]:
+    """Turn a trainer's page selection into 0-based page indexes, in the order given.
+
+    ``"1-3,5"``, ``"2-"`` (to the end), ``"-3"`` (from the start), ``"4"``;
+    ``None`` selects every page. Raises :class:`ValueError` with a message meant
+    for the trainer when the selection is malformed, runs backwards, selects
+    nothing, or names a page the file does not have.
+    """
+    if spec is None:
+        return list(range(page_count))
+    if not spec.strip():
+        raise ValueError(
+            'pages "" selects no pages: write page numbers such as "1-3,5", '
+            "or leave `pages:` out to use every page"
+        )
+    selected: list[int] = []
+    for raw in spec.split(","):
+        part = raw.strip()
+        single = _SELECTION_PAGE.fullmatch(part)
+        span = _SELECTION_RANGE.fullmatch(part)
+        if single is not None:
+            first = last = _page_number(part)
+        elif span is not None and (span["start"] or span["end"]):
+            first = _page_number(span["start"]) if span["start"] else 1
+            last = _page_number(span["end"]) if span["end"] else page_count
+            if span["end"] and last < 1:
+                raise ValueError(f'pages "{part}": pages are numbered from 1')
+        else:
+            shown = part or "(nothing)"
+            raise ValueError(
+                f'pages "{spec}" is not a page selection: "{shown}" should be a page number '
+                'or a range such as "1-3", "5-" (to the end) or "-3" (from the start), '
+                "with commas between the parts"
+            )
+        if first < 1:
+            raise ValueError(f'pages "{part}": pages are numbered from 1')
+        if first > page_count or last > page_count:
+            raise ValueError(
+                f'pages "{part}" is past the end: the file has {_pages_word(page_count)}'
+            )
+        if first > last:
+            raise ValueError(
+                f'pages "{part}" runs backwards: write the smaller number first, '
+                f'as in "{last}-{first}"'
+            )
+        selected.extend(range(first - 1, last))
+    return selected
+
+
+# --------------------------------------------------------------------------
+# Recognising the file
+# --------------------------------------------------------------------------
+
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_JPEG_MAGIC = b"\xff\xd8\xff"
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@dataclass(frozen=True)
+class _OfficeKind:
+    description: str
+    magic: bytes
+    apt_packages: str
+
+
+_WRITER = "libreoffice-writer libreoffice-impress"
+_CALC = "libreoffice-calc"
+_OFFICE_KINDS: dict[str, _OfficeKind] = {
+    "docx": _OfficeKind("Word document", _ZIP_MAGIC, _WRITER),
+    "doc": _OfficeKind("Word document", _OLE_MAGIC, _WRITER),
+    "odt": _OfficeKind("OpenDocument text", _ZIP_MAGIC, _WRITER),
+    "pptx": _OfficeKind("PowerPoint presentation", _ZIP_MAGIC, _WRITER),
+    "ppt": _OfficeKind("PowerPoint presentation", _OLE_MAGIC, _WRITER),
+    "odp": _OfficeKind("OpenDocument presentation", _ZIP_MAGIC, _WRITER),
+    "xlsx": _OfficeKind("Excel spreadsheet", _ZIP_MAGIC, _CALC),
+    "xls": _OfficeKind("Excel spreadsheet", _OLE_MAGIC, _CALC),
+    "ods": _OfficeKind("OpenDocument spreadsheet", _ZIP_MAGIC, _CALC),
+}
+
+_ACCEPTED = (
+    "a handout must be a PDF, a PNG or JPEG picture, or a Word, PowerPoint or "
+    "OpenDocument file (.docx .doc .odt .pptx .ppt .odp .xlsx .xls .ods, converted "
+    "with LibreOffice)"
+)
+
+# Other pictures trainers commonly get from phones and websites: naming them
+# lets the error say exactly what to convert.
+_OTHER_PICTURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"GIF8", 0, "a GIF picture"),
+    (b"II*\x00", 0, "a TIFF picture"),
+    (b"MM\x00*", 0, "a TIFF picture"),
+    (b"ftypheic", 4, "an HEIC photo (the iPhone camera format)"),
+    (b"ftypheix", 4, "an HEIC photo (the iPhone camera format)"),
+    (b"ftypmif1", 4, "an HEIF photo"),
+    (b"ftypavif", 4, "an AVIF picture"),
+)
+
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def _looks_like_html(head: bytes) -> bool:
+    text = head
+    for bom in _BOMS:
+        if text.startswith(bom):
+            # UTF-16 pages interleave NULs; dropping them is enough to see the tags.
+            text = text[len(bom) :].replace(b"\x00", b"")
+            break
+    text = text.lstrip().lower()
+    if text.startswith((b"<!doctype html", b"<html")):
+        return True
+    # Pages saved by browsers may open with a comment or an XML declaration.
+    return text.startswith((b"<!--", b"<?xml")) and (b"<html" in text or b"<!doctype html" in text)
+
+
+def _sniff(data: bytes, path: Path, file: str, item: str) -> str:
+    """Return "pdf", "png", "jpeg" or an office extension, or raise why not."""
+    if not data:
+        raise HandoutError(
+            file,
+            "the file is empty (0 bytes); download or export it again",
+            item=item,
+        )
+    head = data[:1024]
+    if _looks_like_html(head):
+        named = f"saved with a {path.suffix} name, " if path.suffix else ""
+        raise HandoutError(
+            file,
+            f"this is an HTML web page {named}not a PDF"
+            " (often a download or registration page instead of the document); "
+            "download the real PDF, or open the page in a browser and print it to PDF",
+            item=item,
+        )
+    if b"%PDF-" in head:
+        return "pdf"
+    if data.startswith(_PNG_MAGIC):
+        return "png"
+    if data.startswith(_JPEG_MAGIC):
+        return "jpeg"
+    ext = path.suffix.lower().lstrip(".")
+    office = _OFFICE_KINDS.get(ext)
+    if office is not None:
+        if data.startswith(office.magic):
+            return ext
+        raise HandoutError(
+            file,
+            f"the name says {office.description} (.{ext}) but the content is not one: "
+            f"the file is damaged or of another type; {_ACCEPTED}",
+            item=item,
+        )
+    for magic, offset, what in _OTHER_PICTURES:
+        if data[offset : offset + len(magic)] == magic:
+            raise HandoutError(
+                file,
+                f"this is {what}; save or export it as PNG or JPEG (or PDF) and "
+                "point `file:` at that",
+                item=item,
+            )
+    raise HandoutError(
+        file, f"packetgen does not recognise this kind of file: {_ACCEPTED}", item=item
+    )
+
+
+def _read_limited(path: Path, file: str, item: str, max_bytes: int) -> bytes:
+    # Read once, into memory, with a bound: the size check and the parse then
+    # see the same bytes even if the file changes meanwhile.
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise HandoutError(
+            file,
+            "the file does not exist; check the `file:` path in the spec "
+            "(relative paths start at the spec file's folder)",
+            item=item,
+        ) from None
+    except OSError as exc:
+        raise HandoutError(
+            file, f"the file cannot be read: {exc.strerror or exc}", item=item
+        ) from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise HandoutError(file, "this is a folder, not a file", item=item)
+    if not stat.S_ISREG(info.st_mode):
+        raise HandoutError(file, "this is not a regular file", item=item)
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise HandoutError(
+            file, f"the file cannot be read: {exc.strerror or exc}", item=item
+        ) from exc
+    if len(data) > max_bytes:
+        raise HandoutError(file, _too_big(max_bytes), item=item)
+    return data
+
+
+def _too_big(max_bytes: int) -> str:
+    return (
+        f"the file is larger than the {max_bytes / (1024 * 1024):g} MB limit for a handout; "
+        "export a smaller version (for example with compressed pictures) or select "
+        "fewer pages into a new PDF"
+    )
+
+
+# --------------------------------------------------------------------------
+# PDF
+# --------------------------------------------------------------------------
+
+# What pypdf raises on malformed input, seen on truncated and fuzzed files: its
+# own errors plus whatever a half-parsed object trips over. Catching these (and
+# not Exception) keeps bugs in packetgen itself visible.
+_PDF_ERRORS: tuple[type[BaseException], ...] = (
+    PyPdfError,
+    AssertionError,
+    AttributeError,
+    LookupError,
+    TypeError,
+    ValueError,
+    ArithmeticError,
+    NotImplementedError,
+    RecursionError,
+    struct.error,
+    zlib.error,
+)
+
+
+class _ThreadLogCollector(logging.Handler):
+    """Keeps the messages pypdf logs from this thread while a file is loaded."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self._thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self._thread:
+            self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _pypdf_warnings() -> Iterator[list[str]]:
+    # With strict=False pypdf repairs what it can and only says so in its log;
+    # that log is the one signal that the file was damaged.
+    logger = logging.getLogger("pypdf")
+    collector = _ThreadLogCollector()
+    logger.addHandler(collector)
+    try:
+        yield collector.messages
+    finally:
+        logger.removeHandler(collector)
+
+
+def _details(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _damaged(file: str, item: str, exc: BaseException) -> HandoutError:
+    return HandoutError(
+        file,
+        "the file is damaged or incomplete (for example a truncated download), so it "
+        "cannot be read as a PDF; download it again or re-export it from the program "
+        f"that made it (details: {_details(exc)})",
+        item=item,
+    )
+
+
+def _restrictions(reader: pypdf.PdfReader) -> list[str]:
+    permissions = reader.user_access_permissions
+    if permissions is None:
+        return []
+    forbidden = []
+    if not permissions & UserAccessPermissions.PRINT:
+        forbidden.append("printing")
+    if not permissions & UserAccessPermissions.EXTRACT:
+        forbidden.append("copying")
+    if not permissions & UserAccessPermissions.MODIFY:
+        forbidden.append("changes")
+    return forbidden
+
+
+def _join(words: Sequence[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _unlock(reader: pypdf.PdfReader, password: str | None, file: str, item: str) -> list[str]:
+    """Decrypt an encrypted reader; return the warnings to give the trainer."""
+    try:
+        # Many "secured" PDFs only restrict printing or copying and open with an
+        # empty password; no password from the trainer is needed for those.
+        result = reader.decrypt("")
+        if result == pypdf.PasswordType.NOT_DECRYPTED and password is not None:
+            result = reader.decrypt(password)
+            via_password = True
+        else:
+            via_password = False
+    except (DependencyError, NotImplementedError) as exc:
+        raise HandoutError(
+            file,
+            "the file is encrypted with a method packetgen cannot open "
+            f"({_details(exc)}); remove the protection in the program that made it, "
+            "or print it to a new PDF",
+            item=item,
+        ) from exc
+    if result == pypdf.PasswordType.NOT_DECRYPTED:
+        if password is None:
+            raise HandoutError(
+                file,
+                "the file is protected with a password; put `password: ...` on this item "
+                "in the spec, or `password_env: NAME` to read the password from the "
+                "environment variable NAME",
+                item=item,
+            )
+        raise HandoutError(
+            file,
+            "the password given for this file is wrong; check `password:` (or the "
+            "variable named by `password_env:`) on this item in the spec",
+            item=item,
+        )
+    forbidden = _restrictions(reader)
+    if via_password:
+        message = "was protected with a password and was opened with the password from the spec"
+    else:
+        message = "was encrypted by its author but opens without a password"
+    if forbidden:
+        message += (
+            f"; its author does not allow {_join(forbidden)}, and packetgen merged it "
+            "anyway: make sure you have permission to print and share it"
+        )
+    return [message]
+
+
+def _is_tagged(reader: pypdf.PdfReader) -> bool:
+    # Both are needed: some tools write an empty structure tree, and /Marked
+    # alone promises tags that are not there.
+    root = reader.root_object
+    if "/StructTreeRoot" not in root:
+        return False
+    mark_info = root.get("/MarkInfo")
+    mark_info = mark_info.get_object() if mark_info is not None else None
+    if not isinstance(mark_info, DictionaryObject):
+        return False
+    marked = mark_info.get("/Marked")
+    return marked is not None and marked.get_object() == BooleanObject(True)
+
+
+def _check_page(page: pypdf.PageObject, number: int) -> None:
+    """Touch what the binder will read, so damage shows up now rather than mid-binding."""
+    box = page.mediabox
+    width, height = abs(float(box.width)), abs(float(box.height))
+    if not (math.isfinite(width) and math.isfinite(height)) or width < 1 or height < 1:
+        raise ValueError(f"page {number} has no usable size ({box})")
+    _ = page.rotation
+    contents = page.get_contents()
+    if contents is not None:
+        contents.get_data()
+
+
+def _outline_entries(
+    reader: pypdf.PdfReader, nodes: Sequence[Any], index_of: dict[int, int]
+) -> list[OutlineEntry]:
+    # pypdf gives a flat list in which a nested list holds the children of the
+    # destination just before it.
+    entries: list[OutlineEntry] = []
+    position = 0
+    while position < len(nodes):
+        node = nodes[position]
+        position += 1
+        if isinstance(node, list):
+            # Children without a parent before them: keep them at this level.
+            entries.extend(_outline_entries(reader, node, index_of))
+            continue
+        if not isinstance(node, Destination):
+            continue
+        children: list[OutlineEntry] = []
+        if position < len(nodes) and isinstance(nodes[position], list):
+            children = _outline_entries(reader, nodes[position], index_of)
+            position += 1
+        try:
+            page_number = reader.get_destination_page_number(node)
+        except _PDF_ERRORS:
+            # A bookmark pointing nowhere loses itself, not its children.
+            page_number = None
+        if page_number is not None and page_number in index_of:
+            title = " ".join(str(node.title or "").split()) or "(untitled)"
+            entries.append(OutlineEntry(title, index_of[page_number], children))
+        else:
+            # The bookmark's own page was left out, but its children may not be.
+            entries.extend(children)
+    return entries
+
+
+_UNTAGGED = (
+    "is not tagged: a screen reader cannot read it; ask its author for an accessible version"
+)
+
+
+def _load_pdf(
+    data: bytes,
+    path: Path,
+    *,
+    file: str,
+    item: str,
+    pages: str | None,
+    password: str | None,
+    max_pages: int,
+    converted_from: str | None,
+    untagged_warning: str = _UNTAGGED,
+) -> OpenedHandout:
+    notes: list[str] = []
+    with _pypdf_warnings() as logged:
+        try:
+            reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted:
+                notes.extend(_unlock(reader, password, file, item))
+            page_count = len(reader.pages)
+        except _PDF_ERRORS as exc:
+            raise _damaged(file, item, exc) from exc
+        if page_count == 0:
+            raise HandoutError(file, "the PDF has no pages; download or export it again", item=item)
+        if page_count > max_pages:
+            raise HandoutError(
+                file,
+                f"the PDF has {page_count} pages, more than the limit of {max_pages} "
+                "for one handout; split it into smaller PDFs, one handout each",
+                item=item,
+            )
+        try:
+            selection = parse_page_selection(pages, page_count)
+        except ValueError as exc:
+            raise HandoutError(file, str(exc), item=item) from exc
+        try:
+            selected = [reader.pages[index] for index in selection]
+            checked: set[int] = set()
+            for index, page in zip(selection, selected, strict=True):
+                if index not in checked:
+                    _check_page(page, index + 1)
+                    checked.add(index)
+            tagged = _is_tagged(reader)
+        except _PDF_ERRORS as exc:
+            raise _damaged(file, item, exc) from exc
+
+        # A duplicated page ("1,1") gets its bookmarks on its first copy only.
+        index_of: dict[int, int] = {}
+        for position, index in enumerate(selection):
+            index_of.setdefault(index, position)
+        try:
+            outline = _outline_entries(reader, reader.outline, index_of)
+        except _PDF_ERRORS:
+            # Bookmarks are a convenience; a broken outline should not cost the pages.
+            outline = []
+            notes.append("has bookmarks that could not be read; they were left out")
+
+    warnings_out: list[str] = []
+    if logged:
+        warnings_out.append("was damaged and has been repaired")
+    warnings_out.extend(notes)
+    if not tagged:
+        warnings_out.append(untagged_warning)
+    return OpenedHandout(
+        path=path,
+        pages=selected,
+        source_page_numbers=[index + 1 for index in selection],
+        reader=reader,
+        warnings=warnings_out,
+        converted_from=converted_from,
+        outline=outline,
+        tagged=tagged,
+    )
+
+
+# --------------------------------------------------------------------------
+# Pictures
+# --------------------------------------------------------------------------
+
+_IMAGE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    struct.error,
+    zlib.error,
+)
+
+_EXIF_ORIENTATION = 0x0112
+
+
+def _bomb(file: str, item: str, detail: str) -> HandoutError:
+    return HandoutError(
+        file,
+        f"the picture is too large to place safely ({detail}); "
+        "resize it (for example to 3000 pixels on the long side) and try again",
+        item=item,
+    )
+
+
+def _flatten(img: Image.Image) -> Image.Image:
+    """Return an RGB or L image; transparent areas become white paper."""
+    grey = img.mode in ("1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "F")
+    has_alpha = img.mode in ("RGBA", "RGBa", "LA", "La", "PA") or "transparency" in img.info
+    if has_alpha:
+        rgba = img.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        paper.alpha_composite(rgba)
+        return paper.convert("L" if grey else "RGB")
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        # Wide greyscale samples do not convert to 8 bits by clipping sensibly.
+        return img.point(lambda value: value / 256).convert("L")
+    return img.convert("L" if grey else "RGB")
+
+
+def _page_size(width: int, height: int, paper: tuple[float, float]) -> tuple[float, float]:
+    # The picture becomes the whole page: fit it to the paper turned the same
+    # way as the picture, so its aspect ratio is kept exactly.
+    short, long = sorted(paper)
+    box_w, box_h = (long, short) if width > height else (short, long)
+    scale = min(box_w / width, box_h / height)
+    return round(width * scale, 3), round(height * scale, 3)
+
+
+def _number(value: float) -> bytes:
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return text.encode("ascii")
+
+
+def _image_pdf(
+    *,
+    width: int,
+    height: int,
+    colour_space: str,
+    filter_name: str,
+    image_data: bytes,
+    page_size: tuple[float, float],
+) -> bytes:
+    """Write a one-page PDF showing one image; nothing in it depends on time or chance."""
+    page_w, page_h = (_number(v) for v in page_size)
+    content = b"q " + page_w + b" 0 0 " + page_h + b" 0 0 cm /Im0 Do Q\n"
+    image_dict = (
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /%s "
+        b"/BitsPerComponent 8 /Filter /%s /Length %d >>"
+        % (width, height, colour_space.encode(), filter_name.encode(), len(image_data))
+    )
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 "
+        + page_w
+        + b" "
+        + page_h
+        + b"] /Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>",
+        image_dict + b"\nstream\n" + image_data + b"\nendstream",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"endstream",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    )
+    return out.getvalue()
+
+
+def _picture_to_pdf(
+    data: bytes,
+    kind: str,
+    *,
+    file: str,
+    item: str,
+    paper: tuple[float, float],
+    max_image_pixels: int,
+) -> bytes:
+    fmt = "PNG" if kind == "png" else "JPEG"
+    try:
+        # Pillow's own bomb check only warns below twice its global limit; make
+        # it an error here, scoped to this block, instead of changing the global.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # A corrupt EXIF block only means the orientation is unknown; the
+            # picture is still placed, as stored.
+            warnings.simplefilter("ignore", UserWarning)
+            with Image.open(io.BytesIO(data), formats=[fmt]) as img:
+                width, height = img.size
+                if width < 1 or height < 1:
+                    raise ValueError(f"the picture is {width} x {height} pixels")
+                if width * height > max_image_pixels:
+                    raise _bomb(
+                        file,
+                        item,
+                        f"{width} x {height} pixels, more than the limit of "
+                        f"{max_image_pixels:,} pixels",
+                    )
+                # WeasyPrint sets ImageFile.LOAD_TRUNCATED_IMAGES globally on
+                # import, which would let a half-downloaded photo through as a
+                # grey-bottomed page; a handout must load completely.
+                truncated_ok = ImageFile.LOAD_TRUNCATED_IMAGES
+                ImageFile.LOAD_TRUNCATED_IMAGES = False
+                try:
+                    img.load()
+                finally:
+                    ImageFile.LOAD_TRUNCATED_IMAGES = truncated_ok
+                orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+                upright = ImageOps.exif_transpose(img)
+                mode = img.mode
+        if fmt == "JPEG" and orientation in (None, 1) and mode in ("L", "RGB"):
+            # An upright JPEG goes in as it is: PDF can show JPEG data directly,
+            # so the photo is not compressed a second time.
+            width, height = upright.size
+            colour_space = "DeviceGray" if mode == "L" else "DeviceRGB"
+            return _image_pdf(
+                width=width,
+                height=height,
+                colour_space=colour_space,
+                filter_name="DCTDecode",
+                image_data=data,
+                page_size=_page_size(width, height, paper),
+            )
+        flat = _flatten(upright)
+        width, height = flat.size
+        colour_space = "DeviceGray" if flat.mode == "L" else "DeviceRGB"
+        if fmt == "JPEG":
+            # Photos stay JPEG (a lossless copy would be many times larger); the
+            # encoder is deterministic for fixed settings.
+            buffer = io.BytesIO()
+            flat.save(buffer, format="JPEG", quality=92, optimize=False, progressive=False)
+            encoded, filter_name = buffer.getvalue(), "DCTDecode"
+        else:
+            # Screenshots hold text, which JPEG would blur: keep them lossless.
+            encoded, filter_name = zlib.compress(flat.tobytes(), 6), "FlateDecode"
+        return _image_pdf(
+            width=width,
+            height=height,
+            colour_space=colour_space,
+            filter_name=filter_name,
+            image_data=encoded,
+            page_size=_page_size(width, height, paper),
+        )
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _bomb(file, item, _details(exc)) from exc
+    except _IMAGE_ERRORS as exc:
+        raise HandoutError(
+            file,
+            f"the {kind.upper()} picture is damaged or incomplete, so it cannot be read; "
+            f"save or export it again (details: {_details(exc)})",
+            item=item,
+        ) from exc
+
+
+# --------------------------------------------------------------------------
+# Office documents
+# --------------------------------------------------------------------------
+
+_MACOS_SOFFICE = Path("/Applications/LibreOffice.app/Contents/MacOS/soffice")
+
+
+def _find_soffice() -> str | None:
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found is None and sys.platform == "darwin" and _MACOS_SOFFICE.is_file():
+        # The macOS app does not put soffice on PATH.
+        found = str(_MACOS_SOFFICE)
+    return found
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    # soffice starts helper processes of its own; end the whole session it
+    # started in, or a hung conversion would outlive packetgen.
+    if sys.platform == "win32":
+        process.kill()
+    else:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
+
+
+def _tail(output: bytes) -> str:
+    text = output.decode("utf-8", errors="replace").strip()
+    if not text:
+        return ""
+    return text if len(text) <= 500 else "..." + text[-500:]
+
+
+def _convert_office(
+    data: bytes,
+    ext: str,
+    *,
+    file: str,
+    item: str,
+    timeout: float,
+    max_bytes: int,
+) -> bytes:
+    kind = _OFFICE_KINDS[ext]
+    soffice = _find_soffice()
+    if soffice is None:
+        raise HandoutError(
+            file,
+            f"this is a {kind.description} (.{ext}); packetgen converts these with "
+            "LibreOffice, which is not installed. Install it (Debian/Ubuntu: "
+            f"`sudo apt-get install {kind.apt_packages}`; macOS: "
+            "`brew install --cask libreoffice`) or export the file to PDF and point "
+            "`file:` at the PDF.",
+            item=item,
+        )
+    with tempfile.TemporaryDirectory(prefix="packetgen-soffice-") as temp:
+        work = Path(temp)
+        # A fixed, plain input name: the output name is then known, and odd
+        # characters in the trainer's file name cannot reach the command line.
+        source = work / "in" / f"handout.{ext}"
+        source.parent.mkdir()
+        source.write_bytes(data)
+        outdir = work / "out"
+        command = [
+            soffice,
+            "--headless",
+            "--norestore",
+            # A private profile, so a LibreOffice the user has open is neither
+            # reused nor disturbed, and its settings cannot affect the output.
+            f"-env:UserInstallation={(work / 'profile').as_uri()}",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(outdir),
+            str(source),
+        ]
+        try:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise HandoutError(
+                file,
+                f"LibreOffice ({soffice}) could not be started: {exc.strerror or exc}; "
+                "export the file to PDF and point `file:` at the PDF",
+                item=item,
+            ) from exc
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _stop(process)
+            raise HandoutError(
+                file,
+                f"LibreOffice did not finish converting it to PDF within {timeout:g} "
+                "seconds; export the file to PDF yourself and point `file:` at the PDF",
+                item=item,
+            ) from None
+        except BaseException:
+            _stop(process)
+            raise
+        result = outdir / "handout.pdf"
+        if process.returncode != 0 or not result.is_file():
+            said = _tail(stderr) or _tail(stdout) or "no message"
+            raise HandoutError(
+                file,
+                f"LibreOffice could not convert it to PDF (exit status "
+                f"{process.returncode}; it said: {said}); open it in its program, "
+                "export it to PDF and point `file:` at the PDF",
+                item=item,
+            )
+        # Read before the temporary folder disappears.
+        with result.open("rb") as fh:
+            pdf = fh.read(max_bytes + 1)
+    if len(pdf) > max_bytes:
+        raise HandoutError(file, "converted to PDF, " + _too_big(max_bytes), item=item)
+    return pdf
+
+
+# --------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------
+
+
+def open_handout(
+    path: Path,
+    *,
+    item: str,
+    pages: str | None = None,
+    password: str | None = None,
+    paper: tuple[float, float] = (612.0, 792.0),
+    soffice_timeout: float = 120.0,
+    max_bytes: int = 200 * 1024 * 1024,
+    max_pages: int = 2000,
+    max_image_pixels: int = 50_000_000,
+) -> OpenedHandout:
+    """Open one handout file and return its selected pages, ready to bind.
+
+    ``item`` is the title of the spec item, used in messages. ``pages`` is a
+    selection such as ``"1-3,5"`` (see :func:`parse_page_selection`).
+    ``password`` opens an encrypted PDF that needs one. ``paper`` (width,
+    height in points) sizes the page made from a picture. The ``max_*``
+    limits and ``soffice_timeout`` bound the work an untrusted file can cause.
+
+    Raises :class:`~packetgen.errors.HandoutError` for every problem with the file.
+    """
+    path = Path(path)
+    file = str(path)
+    data = _read_limited(path, file, item, max_bytes)
+    kind = _sniff(data, path, file, item)
+    if kind == "pdf":
+        return _load_pdf(
+            data,
+            path,
+            file=file,
+            item=item,
+            pages=pages,
+            password=password,
+            max_pages=max_pages,
+            converted_from=None,
+        )
+    if kind in ("png", "jpeg"):
+        pdf = _picture_to_pdf(
+            data,
+            kind,
+            file=file,
+            item=item,
+            paper=paper,
+            max_image_pixels=max_image_pixels,
+        )
+        return _load_pdf(
+            pdf,
+            path,
+            file=file,
+            item=item,
+            pages=pages,
+            password=None,
+            max_pages=max_pages,
+            converted_from=kind,
+            # A picture of a page is never tagged; say that in picture terms.
+            untagged_warning=(
+                "is a picture: a screen reader cannot read it; "
+                "ask its author for an accessible version"
+            ),
+        )
+    pdf = _convert_office(
+        data,
+        kind,
+        file=file,
+        item=item,
+        timeout=soffice_timeout,
+        max_bytes=max_bytes,
+    )
+    return _load_pdf(
+        pdf,
+        path,
+        file=file,
+        item=item,
+        pages=pages,
+        password=password,
+        max_pages=max_pages,
+        converted_from=kind,
+    )

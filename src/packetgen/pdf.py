@@ -1,0 +1,92 @@
+"""pdf: HTML → laid-out pages → PDF bytes, through WeasyPrint.
+
+Layout and writing are separate steps because the binder needs the layout
+(where each placeholder landed, the bookmark tree) before it draws handouts.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import weasyprint
+
+from .errors import BuildError
+from .fetcher import PacketFetcher
+
+__all__ = ["Layout", "layout_html"]
+
+PDF_VARIANT = "pdf/ua-1"
+
+
+@dataclass
+class Layout:
+    """A laid-out WeasyPrint document and what the fetcher refused while loading it."""
+
+    document: Any
+    refused: list[str] = field(default_factory=list)
+
+    @property
+    def page_count(self) -> int:
+        return len(self.document.pages)
+
+    def anchor_pages(self) -> dict[str, tuple[int, float, float]]:
+        """Every element id → (0-based page index, x, y in CSS px from the top left)."""
+        found: dict[str, tuple[int, float, float]] = {}
+        for index, page in enumerate(self.document.pages):
+            for name, (x, y, *_rest) in page.anchors.items():
+                found.setdefault(name, (index, x, y))
+        return found
+
+    def anchor_rects(self) -> dict[str, tuple[int, tuple[float, float, float, float]]]:
+        """Every element id → (0-based page index, (x1, y1, x2, y2) in CSS px)."""
+        found: dict[str, tuple[int, tuple[float, float, float, float]]] = {}
+        for index, page in enumerate(self.document.pages):
+            for name, box in page.anchors.items():
+                found.setdefault(name, (index, tuple(box)))
+        return found
+
+    def write(self, *, identifier: bytes, tagged: bool = True) -> bytes:
+        options: dict[str, Any] = {"pdf_identifier": identifier}
+        if tagged:
+            options["pdf_variant"] = PDF_VARIANT
+        data = self.document.write_pdf(**options)
+        assert isinstance(data, bytes)
+        return data
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def layout_html(html: str, *, base: Path, roots: tuple[Path, ...], what: str) -> Layout:
+    """Lay out ``html``; fail when any resource was refused or could not be loaded.
+
+    ``base`` is where relative URLs resolve (the packet folder); ``roots`` are
+    the folders resources may come from. ``what`` names the document in errors.
+    """
+    fetcher = PacketFetcher(roots)
+    collector = _Collect()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(collector)
+    try:
+        document = weasyprint.HTML(
+            string=html, base_url=base.resolve().as_uri() + "/", url_fetcher=fetcher
+        ).render()
+    except (ValueError, TypeError, AssertionError, RecursionError) as exc:
+        raise BuildError(f"{what}: WeasyPrint could not lay out the pages: {exc}") from None
+    finally:
+        logger.removeHandler(collector)
+    if fetcher.refused:
+        raise BuildError(f"{what}: refused to load " + "; ".join(dict.fromkeys(fetcher.refused)))
+    failed = [m for m in collector.messages if "Failed to load" in m or "Error fetching" in m]
+    if failed:
+        raise BuildError(f"{what}: " + "; ".join(failed))
+    return Layout(document, fetcher.refused)

@@ -1,0 +1,423 @@
+"""render: Packet + links → HTML, through Jinja2 templates and a theme's CSS.
+
+Everything a template shows is computed here, up front, into small frozen
+views; templates only place them. Autoescaping is on and undefined names are
+errors, so a spec can never inject markup and a typo in a template fails loudly.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+from markupsafe import Markup
+
+from ._repro import w3c_build_date
+from ._version import __version__
+from .errors import Problem, SpecError
+from .links import LinkRef, LinkTable
+from .loader import check_path
+from .markdown import is_web_url, render_markdown
+from .spec import InService, Packet
+from .themes import Theme
+
+__all__ = [
+    "DocumentView",
+    "HandoutSlot",
+    "InServiceView",
+    "ItemView",
+    "Mode",
+    "render_document",
+]
+
+Mode = Literal["print", "screen"]
+"""``print`` feeds WeasyPrint; ``screen`` is the standalone HTML file."""
+
+KIND_LABELS = {
+    "article": "Article",
+    "recording": "Recording",
+    "handout": "Handout",
+    "presentation": "Slides",
+    "film": "Film",
+    "campaign": "Campaign",
+    "link": "Website",
+    "note": "Note",
+}
+_REGISTRATION = re.compile(r"regist|sign[ -]?up|log ?in|account|password", re.IGNORECASE)
+_IMAGE_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif"}
+_MAX_IMAGE_BYTES = 10 * 1024 * 1024
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass(frozen=True)
+class QRView:
+    """A QR code as placed beside an item or in the appendix."""
+
+    number: int
+    url: str
+    label: str
+    svg: Markup
+    size_mm: float
+
+    @property
+    def label_html(self) -> Markup:
+        """The short URL with break opportunities after dots and slashes only."""
+        return Markup("<wbr>").join(re.split(r"(?<=[./?&])", self.label))
+
+
+@dataclass(frozen=True)
+class HandoutSlot:
+    """Where a merged handout starts in the binder (filled by the bind stage)."""
+
+    anchor: str
+    title: str
+    pages: int
+    placeholders: Markup
+    """Placeholder pages WeasyPrint lays out; handout pages are drawn onto them."""
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One item, ready to print."""
+
+    anchor: str
+    kind: str
+    kind_label: str
+    title: str
+    byline: tuple[str, ...]
+    description: Markup
+    excerpt: Markup
+    access: str | None
+    access_heading: str
+    where_to_watch: tuple[str, ...]
+    qr: QRView | None
+    file_name: str | None
+    handout: HandoutSlot | None
+
+
+@dataclass(frozen=True)
+class InServiceView:
+    """One in-service section."""
+
+    id: str
+    anchor: str
+    title: str
+    facts: tuple[tuple[str, str], ...]
+    summary: Markup
+    items: tuple[ItemView, ...]
+    links: tuple[QRView, ...]
+    link_titles: dict[int, str]
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    """A line of the table of contents."""
+
+    level: int
+    title: str
+    href: str | None
+    """``#anchor`` of the target in the same document; None when the target is in
+    another part of an assembled book (``page`` then gives its number)."""
+    kind: str = ""
+    page: int | None = None
+    """A literal page number, for documents assembled from separate parts."""
+    anchor_id: str | None = None
+    """An id on the entry itself, so the assembler can find it and add the link."""
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """Everything one HTML document shows."""
+
+    mode: Mode
+    lang: str
+    doc_title: str
+    packet_title: str
+    subtitle: str | None
+    organization: str | None
+    advisory: str | None
+    created: str | None
+    keywords: str
+    generator: str
+    css: Markup
+    page_css: Markup
+    inservice: InServiceView | None = None
+    inservices: tuple[InServiceView, ...] = ()
+    toc: tuple[TocEntry, ...] = ()
+    appendix: tuple[QRView, ...] = ()
+    appendix_titles: dict[int, str] = field(default_factory=dict)
+    show_cover: bool = True
+    show_contents: bool = True
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def format_date(value: dt.date | None, lang: str) -> str | None:
+    if value is None:
+        return None
+    if lang.split("-")[0].lower() == "en":
+        return f"{value:%B} {value.day}, {value.year}"
+    return value.isoformat()
+
+
+def _minutes(kind: str, minutes: int | None) -> str | None:
+    if minutes is None:
+        return None
+    if kind == "article":
+        return f"{minutes} min read"
+    if minutes >= 60:
+        hours, rest = divmod(minutes, 60)
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    return f"{minutes} min"
+
+
+def _hours(value: float) -> str:
+    text = f"{value:g}"
+    return f"{text} hour" if value == 1 else f"{text} hours"
+
+
+class _Renderer:
+    """Builds the views for one packet; knows the packet folder for Markdown images."""
+
+    def __init__(self, packet: Packet, links: LinkTable) -> None:
+        self.packet = packet
+        self.links = links
+        self._qr_ids: dict[str, int] = {}
+
+    def markdown(self, text: str | None, *loc: str | int) -> Markup:
+        try:
+            return render_markdown(text, link_number=self.links.number, image_src=self._image)
+        except _Refused as exc:
+            file, line, col = self.packet.locate(*loc)
+            raise SpecError([Problem(file, line, col, _dotted(loc), exc.message)]) from None
+
+    def _image(self, src: str) -> str:
+        if is_web_url(src) or ":" in src.split("/")[0]:
+            raise _Refused(
+                f"the image {src!r} is not in the packet folder; packetgen does not load images"
+                " from the web or other places. Copy the image into the packet folder and use"
+                " its relative path"
+            )
+        problem = check_path(self.packet.folder.resolve(), src)
+        if problem:
+            raise _Refused(f"image: {problem}")
+        data = (self.packet.folder / src).read_bytes()
+        if len(data) > _MAX_IMAGE_BYTES:
+            raise _Refused(f"the image {src!r} is larger than 10 MiB")
+        mime = next((m for magic, m in _IMAGE_TYPES.items() if data.startswith(magic)), None)
+        if mime is None:
+            raise _Refused(f"the image {src!r} is not a PNG, JPEG or GIF file")
+        return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+    def qr(self, ref: LinkRef, *, title: str, scope: str) -> QRView:
+        key = f"qr-{scope}-{ref.number}"
+        count = self._qr_ids.get(key, 0)
+        self._qr_ids[key] = count + 1
+        element_id = key if count == 0 else f"{key}-{count}"
+        size = ref.qr.size_mm()
+        svg = ref.qr.svg(title=f"QR code for {title}: {ref.label}", element_id=element_id)
+        return QRView(ref.number, ref.url, ref.label, Markup(svg), size)
+
+    def inservice(
+        self,
+        index: int,
+        inservice: InService,
+        handouts: dict[int, HandoutSlot] | None = None,
+    ) -> InServiceView:
+        lang = self.packet.language
+        facts: list[tuple[str, str]] = []
+        date = format_date(inservice.date, lang)
+        for label, value in (
+            ("Date", date),
+            ("Presenter", inservice.presenter),
+            ("Location", inservice.location),
+            ("Credit", _hours(inservice.hours) if inservice.hours is not None else None),
+        ):
+            if value:
+                facts.append((label, value))
+        items = []
+        for j, item in enumerate(inservice.items):
+            loc = ("inservices", index, "items", j)
+            byline = [
+                value
+                for value in (
+                    getattr(item, "presenter", None),
+                    getattr(item, "author", None),
+                    item.source,
+                    format_date(item.date, lang),
+                    _minutes(item.kind, item.minutes),
+                )
+                if value
+            ]
+            ref = self.links.get(item.url) if item.url else None
+            access = item.access
+            items.append(
+                ItemView(
+                    anchor=f"{inservice.id}-item-{j + 1}",
+                    kind=item.kind,
+                    kind_label=KIND_LABELS[item.kind],
+                    title=item.title,
+                    byline=tuple(byline),
+                    description=self.markdown(item.description, *loc, "description"),
+                    excerpt=self.markdown(getattr(item, "excerpt", None), *loc, "excerpt"),
+                    access=access,
+                    access_heading=(
+                        "Registration required"
+                        if access and _REGISTRATION.search(access)
+                        else "How to get in"
+                    ),
+                    where_to_watch=tuple(getattr(item, "where_to_watch", ()) or ()),
+                    qr=self.qr(ref, title=item.title, scope=inservice.id) if ref else None,
+                    file_name=Path(item.file).name if item.file else None,
+                    handout=(handouts or {}).get(j),
+                )
+            )
+        qrs, titles = self.qr_views(
+            self.links.for_inservice(inservice.id), scope=f"{inservice.id}-a"
+        )
+        return InServiceView(
+            id=inservice.id,
+            anchor=f"{inservice.id}-section",
+            title=inservice.title,
+            facts=tuple(facts),
+            summary=self.markdown(inservice.summary, "inservices", index, "summary"),
+            items=tuple(items),
+            links=qrs,
+            link_titles=titles,
+        )
+
+    def qr_views(
+        self, refs: Sequence[LinkRef], *, scope: str
+    ) -> tuple[tuple[QRView, ...], dict[int, str]]:
+        """QR views and titles for a links appendix."""
+        qrs = tuple(self.qr(r, title=_link_title(r), scope=scope) for r in refs)
+        return qrs, {r.number: _link_title(r) for r in refs}
+
+
+def qr_views(
+    packet: Packet, links: LinkTable, refs: Sequence[LinkRef], *, scope: str
+) -> tuple[tuple[QRView, ...], dict[int, str]]:
+    """QR views and titles for a links appendix (of the book)."""
+    return _Renderer(packet, links).qr_views(refs, scope=scope)
+
+
+def _link_title(ref: LinkRef) -> str:
+    titles = list(dict.fromkeys(source.item for source in ref.sources))
+    return titles[0] if len(titles) == 1 else f"{titles[0]} (and {len(titles) - 1} more)"
+
+
+class _Refused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _dotted(loc: Sequence[str | int]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+# ---------------------------------------------------------------- documents
+
+
+@cache
+def _environment(template_dir: Path | None) -> jinja2.Environment:
+    search = [str(template_dir)] if template_dir is not None else []
+    search.append(str(_TEMPLATES))
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(search),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def page_css(
+    packet: Packet,
+    *,
+    first_page: int = 1,
+    total_pages: int | None = None,
+    duplex: bool | None = None,
+) -> str:
+    """Per-document page rules: paper size and page numbering for assembled books."""
+    size = "letter" if packet.paper == "letter" else "A4"
+    rules = [f"@page {{ size: {size} }}"]
+    if first_page != 1:
+        rules.append(f"@page :first {{ counter-reset: page {first_page} }}")
+    if total_pages is not None:
+        rules.append(
+            f'@page {{ @bottom-right {{ content: "page " counter(page) " of {total_pages}" }} }}'
+        )
+    return "\n".join(rules)
+
+
+def document_view(
+    packet: Packet,
+    links: LinkTable,
+    theme: Theme,
+    *,
+    mode: Mode,
+    inservice_id: str | None,
+    handouts: dict[int, HandoutSlot] | None = None,
+    first_page: int = 1,
+    total_pages: int | None = None,
+) -> DocumentView:
+    """The view of one in-service's document (or, with ``inservice_id=None``, the
+    packet's front matter: cover and contents of every in-service)."""
+    renderer = _Renderer(packet, links)
+    css = theme.print_css + ("\n" + theme.screen_css if mode == "screen" else "")
+    common: dict[str, Any] = {
+        "mode": mode,
+        "lang": packet.language,
+        "packet_title": packet.title,
+        "subtitle": packet.subtitle,
+        "organization": packet.organization,
+        "advisory": packet.advisory,
+        "created": w3c_build_date(),
+        "generator": f"packetgen {__version__}",
+        "css": Markup(css),
+        "page_css": Markup(page_css(packet, first_page=first_page, total_pages=total_pages)),
+    }
+    if inservice_id is None:
+        views = tuple(renderer.inservice(i, s) for i, s in enumerate(packet.inservices))
+        return DocumentView(
+            doc_title=packet.title,
+            keywords=", ".join(s.title for s in packet.inservices),
+            inservices=views,
+            **common,
+        )
+    index = next(i for i, s in enumerate(packet.inservices) if s.id == inservice_id)
+    inservice = packet.inservices[index]
+    view = renderer.inservice(index, inservice, handouts)
+    toc = [TocEntry(1, view.title, f"#{view.anchor}")]
+    for item in view.items:
+        toc.append(TocEntry(2, item.title, f"#{item.anchor}", item.kind_label))
+        if item.handout is not None:
+            toc.append(TocEntry(2, item.handout.title, f"#{item.handout.anchor}", "In binder"))
+    if view.links:
+        toc.append(TocEntry(1, "Links in this packet", f"#{inservice.id}-links"))
+    return DocumentView(
+        doc_title=f"{inservice.title} — {packet.title}",
+        keywords=", ".join(dict.fromkeys(item.kind_label for item in view.items)),
+        inservice=view,
+        toc=tuple(toc),
+        **common,
+    )
+
+
+def render_document(view: DocumentView, theme: Theme, template: str = "inservice.html.j2") -> str:
+    """Render ``view`` with the theme's templates (overrides first)."""
+    env = _environment(theme.template_dir)
+    return env.get_template(template).render(doc=view)
