@@ -327,7 +327,7 @@ def test_packet_folder_image_is_embedded(write_spec: Callable[..., Path], tmp_pa
 # ---------------------------------------------------------------- themes and options
 
 
-@pytest.mark.parametrize("theme", ["ink-saver", "large-print"])
+@pytest.mark.parametrize("theme", ["default", "ink-saver", "large-print"])
 def test_builtin_themes_render(theme: str, tmp_path: Path) -> None:
     result = build(EXAMPLE, tmp_path, theme=theme, only=["advocating-webinar"], format="pdf")
     pdf = result.outputs[0].path
@@ -336,10 +336,12 @@ def test_builtin_themes_render(theme: str, tmp_path: Path) -> None:
         image = doc[2].render(scale=1).to_pil().convert("RGB")
     finally:
         doc.close()
-    colours = {px for px in image.getdata() if max(px) - min(px) > 24}
+    max_saturation = image.convert("HSV").getextrema()[1][1]
     if theme == "ink-saver":
-        assert not colours, "ink-saver must print without colour"
-        assert min(image.convert("L").getdata()) < 40
+        assert max_saturation < 24, "ink-saver must print without colour"
+        assert image.convert("L").getextrema()[0] < 40
+    elif theme == "default":
+        assert max_saturation > 60, "the default theme has a colour accent"
     else:
         text = page_texts(pdf)[2]
         assert "Frequently Asked Questions" in text
@@ -414,3 +416,49 @@ def test_failed_build_leaves_previous_outputs(
         build(spec, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert not [p for p in os.listdir(out) if p.endswith(".tmp")]
+
+
+def test_user_theme_folder_css_fonts_and_templates(
+    write_spec: Callable[..., Path], tmp_path: Path
+) -> None:
+    spec = write_spec("title: Themed\ntheme: look\ninservices:\n  - id: one\n    title: One\n")
+    theme = spec.parent / "look"
+    (theme / "templates").mkdir(parents=True)
+    (theme / "fonts").mkdir()
+    font = next((EXAMPLE.parents[2] / "styles" / "fonts").glob("*latin-700-normal.woff"))
+    (theme / "fonts" / "brand.woff").write_bytes(font.read_bytes())
+    (theme / "print.css").write_text(
+        "@font-face { font-family: Brand; src: url(fonts/brand.woff) }\n"
+        ".custom { font-family: Brand; color: rgb(200, 0, 0); font-size: 30pt }\n"
+    )
+    (theme / "templates" / "inservice.html.j2").write_text(
+        '{% extends "base.html.j2" %}{% block body %}'
+        '<p class="custom">Custom {{ doc.packet_title }}</p>{% endblock %}'
+    )
+    build(spec, tmp_path / "out")
+    html = (tmp_path / "out" / "one.html").read_text()
+    assert '<p class="custom">Custom Themed</p>' in html
+    assert "url(data:font/woff;base64," in html
+    assert "fonts/brand.woff" not in html
+    doc = pdfium.PdfDocument(str(tmp_path / "out" / "one.pdf"))
+    try:
+        image = doc[0].render(scale=1).to_pil().convert("RGB")
+    finally:
+        doc.close()
+    red = image.convert("HSV").getextrema()[1][1]
+    assert red > 200
+    assert page_texts(tmp_path / "out" / "one.pdf")[0].startswith("Custom Themed")
+
+
+def test_theme_asset_outside_the_theme_is_refused(
+    write_spec: Callable[..., Path], tmp_path: Path
+) -> None:
+    spec = write_spec("title: T\ntheme: look\ninservices:\n  - id: one\n    title: One\n")
+    (spec.parent / "look").mkdir()
+    (spec.parent / "look" / "print.css").write_text("body { background: url(../../secret.png) }")
+    with pytest.raises(packetgen.PacketgenError) as info:
+        build(spec, tmp_path / "out")
+    assert str(info.value) == (
+        "print.css in the theme refers to '../../secret.png', which is not a file inside the"
+        " theme folder"
+    )

@@ -1379,9 +1379,12 @@ def place_page(
                 if src_form is not None and "/XFA" in src_form:
                     p.removed.append("XFA form")
             _copy_widget(p, annot, src_form)
-            # Values were set by the form's author or will be typed by readers;
-            # the viewer should draw them anew in the (scaled) fields.
-            _acroform(writer)[NameObject("/NeedAppearances")] = BooleanObject(True)
+            # The widgets keep their own appearance streams, drawn scaled into
+            # the new rectangles; only a form that already asked viewers to
+            # redraw its fields keeps asking (forcing it makes viewers redraw
+            # checkboxes with fonts the form never declared).
+            if src_form is not None and src_form.get("/NeedAppearances"):
+                _acroform(writer)[NameObject("/NeedAppearances")] = BooleanObject(True)
         elif subtype in _MARKUP_ANNOTATIONS:
             p.copy_markup(annot)
 

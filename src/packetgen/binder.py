@@ -13,8 +13,10 @@ import hashlib
 import io
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
@@ -22,17 +24,27 @@ from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.constants import PageLabelStyle
 from pypdf.generic import ArrayObject, ByteStringObject, Fit, NameObject, TextStringObject
 
+from ._atomic import write_bytes_atomic
 from ._placement import Rect, displayed_size, place_page, strip_active_content, uri_links
 from ._repro import pdf_build_date
-from .errors import BuildError, HandoutError
+from ._sources import SourceDoc
+from .errors import BuildError, HandoutError, PacketgenError
 from .handouts import OpenedHandout, OutlineEntry, open_handout
-from .links import LinkSource, LinkTable
+from .links import LinkSource, LinkTable, collect_links
+from .loader import validate
 from .pdf import layout_html
 from .render import HandoutSlot, document_view, format_date, render_document
 from .spec import Packet
-from .themes import Theme
+from .themes import Theme, load_theme
 
-__all__ = ["Binder", "Bound", "HandoutPlan", "bind_inservice", "open_inservice_handouts"]
+__all__ = [
+    "Binder",
+    "Bound",
+    "HandoutPlan",
+    "bind_files",
+    "bind_inservice",
+    "open_inservice_handouts",
+]
 
 PT_PER_MM = 72 / 25.4
 _PX_TO_PT = 0.75
@@ -478,3 +490,50 @@ def _to_bytes(writer: PdfWriter) -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def bind_files(
+    documents: Sequence[tuple[str, str | os.PathLike[str]]],
+    output: str | os.PathLike[str],
+    *,
+    title: str,
+    organization: str | None = None,
+    paper: str = "letter",
+    duplex: bool = False,
+    theme: str = "default",
+) -> Bound:
+    """Bind ``(title, file)`` pairs into one PDF at ``output``, without a spec.
+
+    The result has a cover, a table of contents with the page where each
+    document starts, an outline (each document's own bookmarks nested under its
+    title), page labels, and the running footer on every page. Files may be
+    PDFs, PNG or JPEG images, or office documents (through LibreOffice).
+    """
+    paths = [Path(path).resolve() for _title, path in documents]
+    if not paths:
+        raise PacketgenError("bind_files needs at least one document")
+    folder = Path(os.path.commonpath([p.parent for p in paths]))
+    spec = {
+        "title": title,
+        "organization": organization,
+        "paper": paper,
+        "duplex": duplex,
+        "theme": theme,
+        "inservices": [
+            {
+                "id": "binder",
+                "title": title,
+                "items": [
+                    {"kind": "handout", "title": name, "file": path.relative_to(folder).as_posix()}
+                    for (name, _), path in zip(documents, paths, strict=True)
+                ],
+            }
+        ],
+    }
+    doc = SourceDoc(data={k: v for k, v in spec.items() if v is not None})
+    packet = validate(doc, name="<bind_files>", folder=folder, source=folder / "<bind_files>")
+    links = collect_links(packet)
+    binder = open_inservice_handouts(packet, "binder", links)
+    bound = bind_inservice(packet, links, load_theme(packet.theme, folder), binder)
+    write_bytes_atomic(Path(output), bound.data)
+    return replace(bound, warnings=(*binder.warnings, *bound.warnings))

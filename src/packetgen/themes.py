@@ -9,6 +9,7 @@ in ``styles/`` (shipped inside the wheel as ``packetgen/styles``).
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -62,6 +63,55 @@ def _read_css(path: Path) -> str:
         raise PacketgenError(f"{path.name} in the theme is not UTF-8 text") from None
 
 
+_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""")
+_MIME = {
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+}
+_MAX_ASSET_BYTES = 5 * 1024 * 1024
+
+
+def _theme_css(folder: Path, name: str) -> str:
+    """A theme's stylesheet with its relative ``url()``s inlined as data: URLs.
+
+    Inlining makes the theme's fonts and images work in the standalone HTML
+    too, and keeps WeasyPrint from resolving them against the wrong folder.
+    Absolute URLs are left alone: the fetcher refuses them at render time.
+    """
+    css = _read_css(folder / name)
+
+    def inline(match: re.Match[str]) -> str:
+        ref = match.group(2).strip()
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", ref) or ref.startswith(("/", "#")):
+            return match.group(0)
+        target = (folder / ref.split("?")[0].split("#")[0]).resolve()
+        if not target.is_relative_to(folder.resolve()) or not target.is_file():
+            raise PacketgenError(
+                f"{name} in the theme refers to {ref!r}, which is not a file inside the"
+                " theme folder"
+            )
+        mime = _MIME.get(target.suffix.lower())
+        if mime is None:
+            raise PacketgenError(
+                f"{name} in the theme refers to {ref!r}, which is not a font or image"
+            )
+        if target.stat().st_size > _MAX_ASSET_BYTES:
+            raise PacketgenError(
+                f"{name} in the theme refers to {ref!r}, which is larger than 5 MiB"
+            )
+        data = base64.b64encode(target.read_bytes()).decode("ascii")
+        return f"url(data:{mime};base64,{data})"
+
+    return _URL.sub(inline, css)
+
+
 def load_theme(name: str, packet_folder: Path) -> Theme:
     """Resolve ``name`` (a built-in theme or a folder inside the packet folder)."""
     root = styles_root()
@@ -77,9 +127,9 @@ def load_theme(name: str, packet_folder: Path) -> Theme:
             )
     base = root / "base"
     print_css = "\n".join(
-        [fonts_css(), _read_css(base / "print.css"), _read_css(folder / "print.css")]
+        [fonts_css(), _read_css(base / "print.css"), _theme_css(folder, "print.css")]
     )
-    screen_css = "\n".join([_read_css(base / "screen.css"), _read_css(folder / "screen.css")])
+    screen_css = "\n".join([_read_css(base / "screen.css"), _theme_css(folder, "screen.css")])
     templates = folder / "templates"
     return Theme(
         name=name,
