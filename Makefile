@@ -8,17 +8,20 @@ PY     := $(VENV)/bin/python
 SPEC   := packets/child-trafficking/packet.yaml
 OUT    ?= out
 
-# WeasyPrint needs Pango; the tests also use qpdf (qpdf --check).
+# WeasyPrint needs Pango (and HarfBuzz's subsetter for small PDFs); qpdf checks outputs.
 DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 qpdf
 DEB_COMMANDS := qpdf
+# The tests also convert .docx/.pptx handouts; packetgen itself only needs
+# LibreOffice when a packet has office files.
+TEST_DEB_PACKAGES := libreoffice-writer-nogui libreoffice-impress-nogui
 
-.PHONY: demo test check lint typecheck bench system-deps venv clean schema
+.PHONY: demo test check lint typecheck bench system-deps test-deps venv clean schema
 
 demo: venv system-deps
 	$(PY) -m packetgen check $(SPEC)
 	$(PY) -m packetgen build $(SPEC) -o $(OUT)
 
-test: venv system-deps
+test: venv system-deps test-deps
 	$(PY) -m pytest -n 2 -q
 	$(PY) -m ruff check src tests
 	$(PY) -m mypy
@@ -55,6 +58,14 @@ system-deps:
 	    echo "On macOS: brew install pango qpdf"; \
 	    exit 1; \
 	  fi; \
+	fi
+
+# LibreOffice for the conversion tests: installed when running as root (CI);
+# otherwise those tests are skipped and say why.
+test-deps:
+	@if ! command -v soffice >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing LibreOffice for the conversion tests: $(TEST_DEB_PACKAGES)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEST_DEB_PACKAGES) >/dev/null; \
 	fi
 
 schema: venv

@@ -412,3 +412,24 @@ def test_example_binders_include_their_handouts(tmp_path: Path) -> None:
         "Understanding and Supporting Victims of CSEC: slides": 8,
     }
     assert pages["csec-understanding"] == 7 + 3
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_office_files_convert_into_the_binder(tmp_path: Path) -> None:
+    shutil.copy(CORPUS / "faq.docx", tmp_path / "faq.docx")
+    shutil.copy(CORPUS / "csec-deck.pptx", tmp_path / "deck.pptx")
+    spec = tmp_path / "packet.yaml"
+    spec.write_text(
+        "title: T\ninservices:\n  - id: s\n    title: S\n    items:\n"
+        "      - kind: handout\n        title: FAQ from Word\n        file: faq.docx\n"
+        "      - kind: presentation\n        title: Deck from PowerPoint\n        file: deck.pptx\n"
+        "        layout: 4-up\n"
+    )
+    build(spec, tmp_path / "out", format="pdf")
+    pages = texts(tmp_path / "out" / "s.pdf")
+    starts = toc_entries(" ".join(pages[1:3]))
+    assert "Frequently Asked Questions" in pages[starts["FAQ from Word"] - 1]
+    deck = pages[starts["Deck from PowerPoint"] - 1]
+    assert "Slide 1" in deck
+    assert "Slide 4" in deck
+    assert len(pages) == starts["Deck from PowerPoint"] + 1  # 8 slides, 4 to a page

@@ -462,3 +462,24 @@ def test_theme_asset_outside_the_theme_is_refused(
         "print.css in the theme refers to '../../secret.png', which is not a file inside the"
         " theme folder"
     )
+
+
+def test_qr_codes_are_links_in_the_pdf(example_out: Path) -> None:
+    reader = PdfReader(example_out / "reading-and-viewing.pdf")
+    links: dict[str, list[tuple[float, float, float, float]]] = {}
+    for page in reader.pages:
+        for annot in page.get("/Annots", []) or []:
+            annot = annot.get_object()
+            action = annot.get("/A")
+            if action is not None and action.get_object().get("/S") == "/URI":
+                x1, y1, x2, y2 = (float(v) for v in annot["/Rect"])
+                rect = (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
+                links.setdefault(str(action.get_object()["/URI"]), []).append(rect)
+    packet = packetgen.load_packet(EXAMPLE)
+    inservice = next(s for s in packet.inservices if s.id == "reading-and-viewing")
+    for item in inservice.items:
+        if item.url:
+            # Item code and appendix code are both clickable, and at least 22 mm square.
+            squares = [r for r in links[item.url] if abs((r[2] - r[0]) - (r[3] - r[1])) < 1]
+            assert len(squares) >= 2, item.title
+            assert all(r[2] - r[0] >= 22 * 72 / 25.4 - 0.5 for r in squares)
