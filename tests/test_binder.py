@@ -433,3 +433,26 @@ def test_office_files_convert_into_the_binder(tmp_path: Path) -> None:
     assert "Slide 1" in deck
     assert "Slide 4" in deck
     assert len(pages) == starts["Deck from PowerPoint"] + 1  # 8 slides, 4 to a page
+
+
+def test_inline_placement_puts_each_handout_after_its_item(tmp_path: Path) -> None:
+    for name in ("faq.pdf", "stages.pdf"):
+        shutil.copy(CORPUS / name, tmp_path / name)
+    spec = tmp_path / "packet.yaml"
+    spec.write_text(
+        "title: T\ninservices:\n  - id: s\n    title: S\n    handout_placement: inline\n    items:\n"
+        "      - kind: handout\n        title: FAQ sheet\n        file: faq.pdf\n"
+        "      - kind: note\n        title: Between the handouts\n        description: Read this after the FAQ.\n"
+        "      - kind: handout\n        title: Stages sheet\n        file: stages.pdf\n"
+        "      - kind: link\n        title: After everything\n        url: https://example.org/\n"
+    )
+    build(spec, tmp_path / "out", format="pdf")
+    pages = texts(tmp_path / "out" / "s.pdf")
+    starts = toc_entries(pages[1])
+    faq, stages = starts["FAQ sheet"], starts["Stages sheet"]
+    assert "Frequently Asked Questions" in pages[faq - 1]
+    assert "Stages of Change" in pages[stages - 1]
+    note = next(i for i, t in enumerate(pages) if "Between the handouts" in t and i > 1) + 1
+    last = next(i for i, t in enumerate(pages) if "After everything" in t and i > 1) + 1
+    assert faq < note < stages < last
+    assert "Links in this packet" in pages[-1]

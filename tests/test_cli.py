@@ -86,7 +86,8 @@ def test_check_bad_spec_prints_error_and_exits_1(
     assert out == ""
     assert err == (
         f"Error: {spec}:5:5: inservices[0].colour: unknown field 'colour' for this in-service"
-        " (expected one of: id, title, date, presenter, location, hours, summary, items)\n"
+        " (expected one of: id, title, date, presenter, location, hours, summary, items,"
+        " handout_placement)\n"
     )
     assert "Traceback" not in err
 

@@ -483,3 +483,34 @@ def test_qr_codes_are_links_in_the_pdf(example_out: Path) -> None:
             squares = [r for r in links[item.url] if abs((r[2] - r[0]) - (r[3] - r[1])) < 1]
             assert len(squares) >= 2, item.title
             assert all(r[2] - r[0] >= 22 * 72 / 25.4 - 0.5 for r in squares)
+
+
+def test_book_keeps_the_tags_of_every_part(example_out: Path) -> None:
+    reader = PdfReader(example_out / "packet.pdf")
+    catalog = reader.trailer["/Root"]
+    assert catalog["/MarkInfo"]["/Marked"]
+    tree = catalog["/StructTreeRoot"].get_object()
+    nums = tree["/ParentTree"].get_object()["/Nums"]
+    keys = {int(nums[i]) for i in range(0, len(nums), 2)}
+    assert int(tree["/ParentTreeNextKey"]) > max(keys)
+    for page in reader.pages:
+        assert int(page["/StructParents"]) in keys
+    pages = {page.indirect_reference.idnum for page in reader.pages if page.indirect_reference}
+    document = tree["/K"][0].get_object()
+    assert document["/S"] == "/Document"
+    parts = [kid.get_object() for kid in document["/K"]]
+    assert len(parts) == len(packetgen.load_packet(EXAMPLE).inservices) + 2  # + front, appendix
+    seen = 0
+    stack = list(parts)
+    while stack:
+        element = stack.pop()
+        seen += 1
+        if "/Pg" in element:
+            assert element.raw_get("/Pg").idnum in pages
+        kids = element.get("/K")
+        for kid in kids if isinstance(kids, list) else [kids]:
+            if hasattr(kid, "get_object") and isinstance(kid.get_object(), dict):
+                kid = kid.get_object()
+                if kid.get("/Type") != "/MCR" and "/S" in kid:
+                    stack.append(kid)
+    assert seen > 100

@@ -22,7 +22,15 @@ from typing import Any
 from markupsafe import Markup
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.constants import PageLabelStyle
-from pypdf.generic import ArrayObject, ByteStringObject, Fit, NameObject, TextStringObject
+from pypdf.generic import (
+    ArrayObject,
+    BooleanObject,
+    ByteStringObject,
+    DictionaryObject,
+    Fit,
+    NameObject,
+    TextStringObject,
+)
 
 from ._atomic import write_bytes_atomic
 from ._placement import Rect, displayed_size, place_page, strip_active_content, uri_links
@@ -482,6 +490,10 @@ def finish(
     writer.add_metadata(info)
     root = writer._root_object
     root[NameObject("/Lang")] = TextStringObject(packet.language)
+    # PDF/UA: viewers show the title, not the file name.
+    root[NameObject("/ViewerPreferences")] = DictionaryObject(
+        {NameObject("/DisplayDocTitle"): BooleanObject(True)}
+    )
     writer.set_page_label(0, len(writer.pages) - 1, style=PageLabelStyle.DECIMAL, start=first_page)
     writer._ID = ArrayObject([ByteStringObject(seed), ByteStringObject(seed)])
 

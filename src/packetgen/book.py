@@ -19,6 +19,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.annotations import Link
 from pypdf.generic import Fit
 
+from ._structure import StructureMerger
 from .binder import Binder, bind_inservice, finish
 from .links import LinkTable
 from .pdf import Layout, layout_html
@@ -76,8 +77,9 @@ def assemble(
     if front.page_count != front_len:  # pragma: no cover - numbers never widen the layout
         raise AssertionError("the contents changed length between passes")
     writer = PdfWriter()
+    structure = StructureMerger(writer)
     front_pdf = front.write(identifier=b"front")
-    _join(writer, front_pdf, None)
+    _join(writer, structure, front_pdf, None)
     size = _size(writer)
     for inservice in packet.inservices:
         if plan.blank_before[inservice.id]:
@@ -90,11 +92,12 @@ def assemble(
             first_page=plan.starts[inservice.id],
             total_pages=plan.total,
         )
-        _join(writer, part.data, inservice.title)
+        _join(writer, structure, part.data, inservice.title)
     if plan.appendix_blank:
         writer.add_blank_page(*size)
     appendix = _appendix(packet, links, theme, plan.appendix_start, plan.total)
-    _join(writer, appendix.write(identifier=b"appendix"), "Links in this packet")
+    _join(writer, structure, appendix.write(identifier=b"appendix"), "Links in this packet")
+    structure.finish()
     _link_contents(writer, front, plan)
     seed = hashlib.sha256(front_pdf + b"".join(b.digest for b in binders.values())).hexdigest()
     finish(
@@ -115,13 +118,15 @@ def _size(writer: PdfWriter) -> tuple[float, float]:
     return float(box.width), float(box.height)
 
 
-def _join(writer: PdfWriter, data: bytes, title: str | None) -> None:
-    """Append a part; its bookmarks nest under one titled entry."""
+def _join(writer: PdfWriter, structure: StructureMerger, data: bytes, title: str | None) -> None:
+    """Append a part with its tags; its bookmarks nest under one titled entry."""
     reader = PdfReader(io.BytesIO(data))
+    first = len(writer.pages)
     if title is None:
         writer.append(reader, import_outline=True)
     else:
         writer.append(reader, outline_item=title, import_outline=True)
+    structure.add(reader, first)
 
 
 def _link_contents(writer: PdfWriter, front: Layout, plan: _Plan) -> None:

@@ -114,6 +114,7 @@ class InServiceView:
     items: tuple[ItemView, ...]
     links: tuple[QRView, ...]
     link_titles: dict[int, str]
+    inline_handouts: bool = False
 
 
 @dataclass(frozen=True)
@@ -292,6 +293,7 @@ class _Renderer:
             items=tuple(items),
             links=qrs,
             link_titles=titles,
+            inline_handouts=inservice.handout_placement == "inline",
         )
 
     def qr_views(

@@ -272,6 +272,9 @@ class InService(_Model):
     """What the in-service covers (Markdown, no raw HTML)."""
     items: list[Item] = Field(default_factory=list)
     """The resources, in the order they are printed and bound."""
+    handout_placement: Literal["end", "inline"] = "end"
+    """Where the binder puts merged files: ``end`` (after the links appendix) or
+    ``inline`` (right after their item's entry)."""
 
     @field_validator("id")
     @classmethod
