@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from . import book
-from ._atomic import write_bytes_atomic, write_text_atomic
+from ._atomic import write_bytes_atomic
 from .binder import Binder, bind_inservice, open_inservice_handouts
 from .errors import BuildError, PacketgenError
 from .links import LinkTable, collect_links
@@ -196,7 +196,3 @@ def _refuse_overwriting_inputs(packet: Packet, out: Path, selected: list[str]) -
             raise PacketgenError(
                 f"the output {out / name} would overwrite an input file; choose another -o folder"
             )
-
-
-def write_text(path: Path, text: str) -> None:
-    write_text_atomic(path, text)
