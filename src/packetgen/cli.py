@@ -8,7 +8,9 @@ printed as ``Error: …`` with exit code 1; usage errors exit with 2.
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -145,9 +147,25 @@ def build(
         click.echo(f"Wrote {output.path}{pages}")
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so ``finally`` blocks clean up."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit code instead of exiting (for tests and embedding)."""
+    """Run the CLI; return the exit code instead of exiting (for tests and embedding).
+
+    SIGINT (Ctrl-C) exits with 130 and SIGTERM with 143, in both cases after
+    temporary files are removed; earlier outputs are never touched, because
+    outputs are only ever replaced by a finished file.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         cli.main(args=args, prog_name="packetgen", standalone_mode=False)
     except PacketgenError as exc:
@@ -162,6 +180,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        click.echo("Interrupted; earlier outputs are unchanged.", err=True)
         return 130
+    except _Terminated:
+        click.echo("Terminated; earlier outputs are unchanged.", err=True)
+        return 143
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
