@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -186,7 +187,7 @@ def test_html_is_standalone_with_working_links(example_out: Path) -> None:
     html = (example_out / "reading-and-viewing.html").read_text()
     assert '<a href="https://www.washingtonpost.com/">' in html
     assert "@font-face" in html
-    assert "data:font/woff;base64," in html
+    assert "data:font/woff2;base64," in html
     assert "file://" not in html
     assert re.search(r"<link[^>]+href=", html) is None  # nothing external to fetch
 
@@ -195,8 +196,27 @@ def test_reproducible_with_source_date_epoch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    build(EXAMPLE, tmp_path / "a", only=["csec-understanding"], format="pdf")
-    build(EXAMPLE, tmp_path / "b", only=["csec-understanding"], format="pdf")
+    build(EXAMPLE, tmp_path / "a", only=["csec-understanding"], format="pdf", cache=False)
+    # A second process: anything seeded per process (font subsets, timestamps)
+    # would show up here.
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "packetgen",
+            "build",
+            str(EXAMPLE),
+            "-o",
+            str(tmp_path / "b"),
+            "--only",
+            "csec-understanding",
+            "--format",
+            "pdf",
+            "--no-cache",
+            "-q",
+        ],
+        check=True,
+    )
     first = (tmp_path / "a" / "csec-understanding.pdf").read_bytes()
     assert first == (tmp_path / "b" / "csec-understanding.pdf").read_bytes()
     meta = PdfReader(tmp_path / "a" / "csec-understanding.pdf").metadata
@@ -408,13 +428,13 @@ def test_failed_build_leaves_previous_outputs(
     spec = write_spec("title: T\ninservices:\n  - id: one\n    title: One\n")
     out = tmp_path / "out"
     build(spec, out)
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     spec.write_text(
         "title: T\ninservices:\n  - id: one\n    title: One\n    summary: '![x](http://example.org/x.png)'\n"
     )
     with pytest.raises(SpecError):
         build(spec, out)
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert not [p for p in os.listdir(out) if p.endswith(".tmp")]
 
 
@@ -425,10 +445,10 @@ def test_user_theme_folder_css_fonts_and_templates(
     theme = spec.parent / "look"
     (theme / "templates").mkdir(parents=True)
     (theme / "fonts").mkdir()
-    font = next((EXAMPLE.parents[2] / "styles" / "fonts").glob("*latin-700-normal.woff"))
-    (theme / "fonts" / "brand.woff").write_bytes(font.read_bytes())
+    font = next((EXAMPLE.parents[2] / "styles" / "fonts").glob("*latin-700-normal.woff2"))
+    (theme / "fonts" / "brand.woff2").write_bytes(font.read_bytes())
     (theme / "print.css").write_text(
-        "@font-face { font-family: Brand; src: url(fonts/brand.woff) }\n"
+        "@font-face { font-family: Brand; src: url(fonts/brand.woff2) }\n"
         ".custom { font-family: Brand; color: rgb(200, 0, 0); font-size: 30pt }\n"
     )
     (theme / "templates" / "inservice.html.j2").write_text(
@@ -438,8 +458,8 @@ def test_user_theme_folder_css_fonts_and_templates(
     build(spec, tmp_path / "out")
     html = (tmp_path / "out" / "one.html").read_text()
     assert '<p class="custom">Custom Themed</p>' in html
-    assert "url(data:font/woff;base64," in html
-    assert "fonts/brand.woff" not in html
+    assert "url(data:font/woff2;base64," in html
+    assert "fonts/brand.woff2" not in html
     doc = pdfium.PdfDocument(str(tmp_path / "out" / "one.pdf"))
     try:
         image = doc[0].render(scale=1).to_pil().convert("RGB")

@@ -38,7 +38,7 @@ from ._repro import pdf_build_date
 from ._sources import SourceDoc
 from .errors import BuildError, HandoutError, PacketgenError
 from .handouts import OpenedHandout, OutlineEntry, open_handout
-from .links import LinkSource, LinkTable, collect_links
+from .links import LinkTable, collect_links, register_handout_links
 from .loader import validate
 from .pdf import layout_html
 from .render import HandoutSlot, document_view, format_date, render_document
@@ -120,6 +120,8 @@ class Binder:
     warnings: list[str]
     digest: bytes
     """Hash of every handout's bytes (for the PDF identifier)."""
+    found_links: list[tuple[int, str]] = field(default_factory=list)
+    """(item index, URL) of every web link inside the handouts, in page order."""
 
 
 def area(paper: str) -> tuple[float, float]:
@@ -172,12 +174,15 @@ def plan_cells(opened: OpenedHandout, layout: str, paper: str) -> list[list[Cell
     return pages
 
 
-def open_inservice_handouts(packet: Packet, inservice_id: str, links: LinkTable) -> Binder:
-    """Open every file item of the in-service; add links found in them to ``links``."""
+def open_inservice_handouts(
+    packet: Packet, inservice_id: str, links: LinkTable | None = None
+) -> Binder:
+    """Open every file item of the in-service; number the links found in them in ``links``."""
     index = next(i for i, s in enumerate(packet.inservices) if s.id == inservice_id)
     inservice = packet.inservices[index]
     plans: list[HandoutPlan] = []
     warnings: list[str] = []
+    found: list[tuple[int, str]] = []
     digest = hashlib.sha256()
     for j, item in enumerate(inservice.items):
         if item.file is None:
@@ -209,18 +214,14 @@ def open_inservice_handouts(packet: Packet, inservice_id: str, links: LinkTable)
         digest.update(path.read_bytes())
         for warning in opened.warnings:
             warnings.append(f"{label}: {warning}")
-        for page in opened.pages:
-            for url in uri_links(page):
-                links.add(
-                    url,
-                    LinkSource(inservice.id, item.title, field_path),
-                    where=packet.locate("inservices", index, "items", j, "file"),
-                )
+        found.extend((j, url) for page in opened.pages for url in uri_links(page))
         layout = getattr(item, "layout", "1-up")
         plan = HandoutPlan(j, item.title, item.file, layout, opened)
         plan.pages = plan_cells(opened, layout, packet.paper)
         plans.append(plan)
-    return Binder(inservice_id, plans, warnings, digest.digest())
+    if links is not None:
+        register_handout_links(packet, inservice_id, found, links)
+    return Binder(inservice_id, plans, warnings, digest.digest(), found)
 
 
 # ---------------------------------------------------------------- placeholders

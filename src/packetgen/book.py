@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from markupsafe import Markup
 from pypdf import PdfReader, PdfWriter
@@ -20,14 +21,14 @@ from pypdf.annotations import Link
 from pypdf.generic import Fit
 
 from ._structure import StructureMerger
-from .binder import Binder, bind_inservice, finish
+from .binder import finish
 from .links import LinkTable
 from .pdf import Layout, layout_html
 from .render import DocumentView, TocEntry, document_view, page_css, qr_views, render_document
 from .spec import Packet
 from .themes import Theme
 
-__all__ = ["assemble"]
+__all__ = ["BookPlan", "join", "plan"]
 
 _WIDEST = 9999
 """A stand-in page number at least as wide as any real one, for the measuring pass."""
@@ -35,16 +36,25 @@ _PX_TO_PT = 0.75
 
 
 @dataclass(frozen=True)
-class _Plan:
+class BookPlan:
+    """Where every part of the book starts; with duplex, parts start on odd pages."""
+
     starts: dict[str, int]
     blank_before: dict[str, bool]
     appendix_start: int
     appendix_blank: bool
     total: int
+    front_pages: int
 
 
-def _plan(packet: Packet, front_len: int, part_lens: dict[str, int], appendix_len: int) -> _Plan:
-    """Where every part starts; with duplex, parts start on odd (right-hand) pages."""
+def plan(packet: Packet, links: LinkTable, theme: Theme, part_lens: dict[str, int]) -> BookPlan:
+    """Measure the front matter and the appendix and place every in-service.
+
+    ``part_lens`` is each in-service's page count, as its binder came out: a
+    part has the binder's pages, only numbered differently.
+    """
+    front_len = _front(packet, links, theme, None).page_count
+    appendix_len = _appendix(packet, links, theme, 1, _WIDEST).page_count
     starts: dict[str, int] = {}
     blanks: dict[str, bool] = {}
     page = front_len + 1
@@ -55,51 +65,40 @@ def _plan(packet: Packet, front_len: int, part_lens: dict[str, int], appendix_le
         page += part_lens[inservice.id]
     appendix_blank = packet.duplex and page % 2 == 0
     page += int(appendix_blank)
-    return _Plan(starts, blanks, page, appendix_blank, page + appendix_len - 1)
+    return BookPlan(starts, blanks, page, appendix_blank, page + appendix_len - 1, front_len)
 
 
-def assemble(
+def join(
     packet: Packet,
     links: LinkTable,
     theme: Theme,
-    binders: dict[str, Binder],
-    part_lens: dict[str, int],
+    plan: BookPlan,
+    parts: dict[str, Path],
 ) -> tuple[bytes, int]:
-    """Join the front matter, every in-service (with its handouts) and the links appendix.
-
-    ``part_lens`` is each in-service's page count, as its binder came out.
-    """
-    front_len = _front(packet, links, theme, None).page_count
-    appendix_len = _appendix(packet, links, theme, 1, _WIDEST).page_count
-    plan = _plan(packet, front_len, part_lens, appendix_len)
-
+    """Lay out the front matter and appendix with their final numbers and join the
+    parts (each laid out with ``first_page`` and ``total`` from ``plan``)."""
     front = _front(packet, links, theme, plan)
-    if front.page_count != front_len:  # pragma: no cover - numbers never widen the layout
+    if front.page_count != plan.front_pages:  # pragma: no cover - numbers never widen it
         raise AssertionError("the contents changed length between passes")
     writer = PdfWriter()
     structure = StructureMerger(writer)
     front_pdf = front.write(identifier=b"front")
     _join(writer, structure, front_pdf, None)
     size = _size(writer)
+    digests = [front_pdf]
     for inservice in packet.inservices:
         if plan.blank_before[inservice.id]:
             writer.add_blank_page(*size)
-        part = bind_inservice(
-            packet,
-            links,
-            theme,
-            binders[inservice.id],
-            first_page=plan.starts[inservice.id],
-            total_pages=plan.total,
-        )
-        _join(writer, structure, part.data, inservice.title)
+        data = parts[inservice.id].read_bytes()
+        digests.append(data)
+        _join(writer, structure, data, inservice.title)
     if plan.appendix_blank:
         writer.add_blank_page(*size)
     appendix = _appendix(packet, links, theme, plan.appendix_start, plan.total)
     _join(writer, structure, appendix.write(identifier=b"appendix"), "Links in this packet")
     structure.finish()
     _link_contents(writer, front, plan)
-    seed = hashlib.sha256(front_pdf + b"".join(b.digest for b in binders.values())).hexdigest()
+    seed = hashlib.sha256(b"".join(hashlib.sha256(d).digest() for d in digests)).hexdigest()
     finish(
         writer,
         packet,
@@ -129,7 +128,7 @@ def _join(writer: PdfWriter, structure: StructureMerger, data: bytes, title: str
     structure.add(reader, first)
 
 
-def _link_contents(writer: PdfWriter, front: Layout, plan: _Plan) -> None:
+def _link_contents(writer: PdfWriter, front: Layout, plan: BookPlan) -> None:
     """Make each contents line a link to the page it names (parts are other documents)."""
     anchors = front.anchor_rects()
     targets = {f"toc-{key}": start for key, start in plan.starts.items()}
@@ -145,7 +144,7 @@ def _link_contents(writer: PdfWriter, front: Layout, plan: _Plan) -> None:
         )
 
 
-def _front(packet: Packet, links: LinkTable, theme: Theme, plan: _Plan | None) -> Layout:
+def _front(packet: Packet, links: LinkTable, theme: Theme, plan: BookPlan | None) -> Layout:
     view = document_view(packet, links, theme, mode="print", inservice_id=None)
 
     def number(key: str) -> int:

@@ -1,32 +1,41 @@
 """build: the one place that knows the order of the pipeline.
 
-    load → links → (open handouts) → render → pdf → bind → write
+    load → links → scan handouts → render + pdf + bind (per in-service) → book → write
 
-Outputs are written atomically at the very end, so a failed build leaves the
-previous outputs untouched.
+Every output is staged as a temporary file and renamed only when all of them
+are done, so a failed build leaves the previous outputs untouched. Work per
+in-service is independent once links are numbered: it runs in worker
+processes with ``jobs > 1`` and is skipped when the build cache has it.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Callable, Sequence
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Literal
 
-from . import book
-from ._atomic import write_bytes_atomic
-from .binder import Binder, bind_inservice, open_inservice_handouts
+from ._atomic import Staging
+from ._cache import CACHE_DIR_NAME, BuildCache, digest
+from ._repro import w3c_build_date
+from ._version import __version__
 from .errors import BuildError, PacketgenError
-from .links import LinkTable, collect_links
+from .links import LinkTable, collect_links, register_handout_links
 from .loader import load_packet
+from .markdown import images_in
 from .render import document_view, render_document
 from .spec import Packet
 from .themes import Theme, load_theme
 
-__all__ = ["BuildResult", "OutputFile", "build", "render_html"]
+__all__ = ["BuildResult", "OutputFile", "build", "packet_links", "render_html"]
 
 Format = Literal["pdf", "html", "both"]
+Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,8 @@ class OutputFile:
     kind: Literal["binder", "html", "book"]
     inservice: str | None
     pages: int | None
+    cached: bool = False
+    """True when the output came from the build cache instead of being laid out."""
 
 
 @dataclass
@@ -48,10 +59,21 @@ class BuildResult:
     """(number, URL) of every link, as numbered in the packet."""
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def rebuilt(self) -> list[OutputFile]:
+        """Outputs that were laid out anew (not taken from the cache)."""
+        return [o for o in self.outputs if not o.cached]
+
     def to_dict(self) -> dict[str, object]:
         return {
             "outputs": [
-                {"path": str(o.path), "kind": o.kind, "inservice": o.inservice, "pages": o.pages}
+                {
+                    "path": str(o.path),
+                    "kind": o.kind,
+                    "inservice": o.inservice,
+                    "pages": o.pages,
+                    "cached": o.cached,
+                }
                 for o in self.outputs
             ],
             "links": [{"number": n, "url": u} for n, u in self.links],
@@ -59,7 +81,437 @@ class BuildResult:
         }
 
 
-Progress = Callable[[str], None]
+# ---------------------------------------------------------------- the pipeline
+
+
+def build(
+    packet_or_path: Packet | str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    paper: str | None = None,
+    theme: str | None = None,
+    only: Sequence[str] | None = None,
+    format: Format = "both",
+    strict: bool = False,
+    progress: Progress | None = None,
+    jobs: int = 1,
+    cache: bool = True,
+) -> BuildResult:
+    """Build the packet's outputs into ``out_dir``.
+
+    Per in-service: ``<id>.pdf`` (the binder) and ``<id>.html``; and
+    ``packet.pdf`` with every in-service (not written when ``only`` is given).
+    ``jobs`` in-services are laid out at once in worker processes; ``cache``
+    reuses outputs whose inputs have not changed (kept in
+    ``out_dir/.packetgen-cache``).
+    """
+    say = progress or (lambda _message: None)
+    out = Path(out_dir)
+    packet = _with_overrides(_as_packet(packet_or_path), paper, theme)
+    selected = _select(packet, only)
+    _refuse_overwriting_inputs(packet, out, selected)
+    store = BuildCache(out / CACHE_DIR_NAME if cache else None)
+    links = collect_links(packet)
+    look = load_theme(packet.theme, packet.folder)
+    handout_warnings = _scan_handouts(packet, links, store, say)
+
+    result = BuildResult(links=[(ref.number, ref.url) for ref in links.links])
+    result.warnings.extend(links.warnings)
+    for inservice_id in selected:
+        result.warnings.extend(handout_warnings[inservice_id])
+
+    context = _Context(packet, links, look)
+    with Staging(out) as staging, _Runner(context, jobs) as runner:
+        if format in ("pdf", "both"):
+            lengths = _binders(context, selected, staging, store, runner, result, say)
+            if only is None:
+                _book(context, lengths, staging, store, runner, result, say)
+        if format in ("html", "both"):
+            _pages(context, selected, staging, store, runner, result, say)
+        if strict and result.warnings:
+            raise BuildError(
+                "--strict: the build has warnings:\n" + "\n".join(f"  {w}" for w in result.warnings)
+            )
+        staging.commit()
+        store.flush(staging.where)
+    return result
+
+
+def render_html(
+    packet: Packet | str | os.PathLike[str],
+    inservice_id: str | None = None,
+    *,
+    links: LinkTable | None = None,
+    theme: Theme | None = None,
+) -> str:
+    """The standalone HTML page of one in-service (the first when not given)."""
+    packet = _as_packet(packet)
+    links = links or packet_links(packet)
+    theme = theme or load_theme(packet.theme, packet.folder)
+    target = inservice_id or packet.inservices[0].id
+    _select(packet, [target])
+    view = document_view(packet, links, theme, mode="screen", inservice_id=target)
+    return render_document(view, theme)
+
+
+def packet_links(packet: Packet | str | os.PathLike[str]) -> LinkTable:
+    """Every link of the packet numbered as a build numbers it, links inside
+    handouts included."""
+    packet = _as_packet(packet)
+    links = collect_links(packet)
+    _scan_handouts(packet, links, BuildCache(None), lambda _message: None)
+    return links
+
+
+# ---------------------------------------------------------------- stages
+
+
+def _scan_handouts(
+    packet: Packet, links: LinkTable, store: BuildCache, say: Progress
+) -> dict[str, list[str]]:
+    """Number the links inside every handout (in packet order) and collect warnings.
+
+    Every in-service is scanned, even with ``only``, so that numbers do not
+    depend on which in-services a build writes. Scans are cached by file content.
+    """
+    warnings: dict[str, list[str]] = {}
+    for inservice in packet.inservices:
+        files = [item.file for item in inservice.items if item.file is not None]
+        if not files:
+            warnings[inservice.id] = []
+            continue
+        key = digest(
+            "scan",
+            __version__,
+            packet.paper,
+            json.dumps([item.model_dump(mode="json") for item in inservice.items]),
+            *(_file_digest(packet, file) for file in files),
+        )
+        found = store.get_json(key)
+        if found is None:
+            say(f"Opening the handouts of {inservice.id}")
+            from .binder import open_inservice_handouts  # see _run_job for why here
+
+            binder = open_inservice_handouts(packet, inservice.id)
+            found = {"links": binder.found_links, "warnings": binder.warnings}
+            store.put_json(key, found)
+        register_handout_links(
+            packet, inservice.id, [(int(j), str(url)) for j, url in found["links"]], links
+        )
+        warnings[inservice.id] = [str(w) for w in found["warnings"]]
+    return warnings
+
+
+def _binders(
+    context: _Context,
+    selected: list[str],
+    staging: Staging,
+    store: BuildCache,
+    runner: _Runner,
+    result: BuildResult,
+    say: Progress,
+) -> dict[str, int]:
+    """``<id>.pdf`` for each selected in-service; returns their page counts."""
+    jobs = [
+        _Job(
+            "binder", inservice_id, f"{inservice_id}.pdf", key=_key(context, inservice_id, "binder")
+        )
+        for inservice_id in selected
+    ]
+    lengths: dict[str, int] = {}
+    for job, done in _run_cached(jobs, staging, store, runner, say):
+        lengths[job.inservice_id] = done.pages or 0
+        result.warnings.extend(w for w in done.warnings if w not in result.warnings)
+        result.outputs.append(
+            OutputFile(
+                staging.out_dir / job.name, "binder", job.inservice_id, done.pages, done.cached
+            )
+        )
+    return lengths
+
+
+def _book(
+    context: _Context,
+    lengths: dict[str, int],
+    staging: Staging,
+    store: BuildCache,
+    runner: _Runner,
+    result: BuildResult,
+    say: Progress,
+) -> None:
+    """``packet.pdf``: the front matter, every in-service renumbered, the links appendix."""
+    packet, links, theme = context.packet, context.links, context.theme
+    target = staging.path_for("packet.pdf")
+    key = digest(
+        "book",
+        *(_key(context, s.id, "binder") for s in packet.inservices),
+        json.dumps([(ref.number, ref.url, ref.label) for ref in links.links]),
+    )
+    hit = store.get(key)
+    if hit is not None:
+        meta, entry = hit
+        shutil.copyfile(entry / "output", target)
+        result.outputs.append(
+            OutputFile(staging.out_dir / "packet.pdf", "book", None, meta.get("pages"), True)
+        )
+        return
+    from . import book  # see _run_job for why here
+
+    plan = book.plan(packet, links, theme, lengths)
+    jobs = [
+        _Job(
+            "part",
+            inservice_id,
+            f"packet.pdf.{inservice_id}",
+            first_page=plan.starts[inservice_id],
+            total_pages=plan.total,
+            key=_key(context, inservice_id, f"part:{plan.starts[inservice_id]}:{plan.total}"),
+        )
+        for inservice_id in plan.starts
+    ]
+    parts: dict[str, Path] = {}
+    for job, done in _run_cached(jobs, staging, store, runner, say, keep=True):
+        parts[job.inservice_id] = done.path
+    say("Assembling packet.pdf")
+    data, pages = book.join(packet, links, theme, plan, parts)
+    target.write_bytes(data)
+    store.put(key, {"pages": pages}, {"output": target})
+    result.outputs.append(OutputFile(staging.out_dir / "packet.pdf", "book", None, pages))
+
+
+def _pages(
+    context: _Context,
+    selected: list[str],
+    staging: Staging,
+    store: BuildCache,
+    runner: _Runner,
+    result: BuildResult,
+    say: Progress,
+) -> None:
+    """``<id>.html`` for each selected in-service."""
+    jobs = [
+        _Job("html", inservice_id, f"{inservice_id}.html", key=_key(context, inservice_id, "html"))
+        for inservice_id in selected
+    ]
+    for job, done in _run_cached(jobs, staging, store, runner, say):
+        result.outputs.append(
+            OutputFile(staging.out_dir / job.name, "html", job.inservice_id, None, done.cached)
+        )
+
+
+# ---------------------------------------------------------------- jobs, workers and the cache
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every job needs; sent once to each worker process."""
+
+    packet: Packet
+    links: LinkTable
+    theme: Theme
+
+
+@dataclass(frozen=True)
+class _Job:
+    kind: Literal["binder", "part", "html"]
+    inservice_id: str
+    name: str
+    """Output file name (parts of the book are temporary, not outputs)."""
+    first_page: int = 1
+    total_pages: int | None = None
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class _Done:
+    path: Path
+    pages: int | None
+    warnings: tuple[str, ...]
+    cached: bool
+
+
+def _run_job(context: _Context, job: _Job, target: Path) -> tuple[int | None, tuple[str, ...]]:
+    """Lay out one output into ``target``; runs in a worker process when ``jobs > 1``."""
+    if job.kind == "html":
+        html = render_html(
+            context.packet, job.inservice_id, links=context.links, theme=context.theme
+        )
+        target.write_bytes(html.encode("utf-8"))
+        return None, ()
+    # Imported here, not at the top: pypdf and WeasyPrint take a quarter of a
+    # second to load, which a rebuild served from the cache should not pay.
+    from .binder import bind_inservice, open_inservice_handouts
+
+    # Handouts are opened here and released with the job, so memory is bounded
+    # by the largest in-service, not the whole packet.
+    binder = open_inservice_handouts(context.packet, job.inservice_id)
+    bound = bind_inservice(
+        context.packet,
+        context.links,
+        context.theme,
+        binder,
+        first_page=job.first_page,
+        total_pages=job.total_pages,
+    )
+    target.write_bytes(bound.data)
+    return bound.pages, bound.warnings
+
+
+_WORKER_CONTEXT: _Context | None = None
+
+
+def _worker_init(context: _Context) -> None:
+    global _WORKER_CONTEXT
+    _WORKER_CONTEXT = context
+
+
+def _worker_run(job: _Job, target: Path) -> tuple[int | None, tuple[str, ...]]:
+    assert _WORKER_CONTEXT is not None
+    return _run_job(_WORKER_CONTEXT, job, target)
+
+
+class _Runner:
+    """Runs jobs in this process (``jobs=1``) or in spawned worker processes."""
+
+    def __init__(self, context: _Context, jobs: int) -> None:
+        if jobs < 1:
+            raise PacketgenError(f"--jobs must be 1 or more, found {jobs}")
+        self.context = context
+        self.jobs = jobs
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def run(self, work: list[tuple[_Job, Path]]) -> Iterator[tuple[int | None, tuple[str, ...]]]:
+        if self.jobs == 1 or len(work) < 2:
+            for job, target in work:
+                yield _run_job(self.context, job, target)
+            return
+        if self._pool is None:
+            # spawn, not fork: WeasyPrint and its font libraries are not fork-safe.
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.jobs,
+                mp_context=get_context("spawn"),
+                initializer=_worker_init,
+                initargs=(self.context,),
+            )
+        futures = [self._pool.submit(_worker_run, job, target) for job, target in work]
+        for future in futures:
+            yield future.result()
+
+
+def _run_cached(
+    jobs: list[_Job],
+    staging: Staging,
+    store: BuildCache,
+    runner: _Runner,
+    say: Progress,
+    *,
+    keep: bool = False,
+) -> Iterator[tuple[_Job, _Done]]:
+    """Run ``jobs``, taking what the cache has; yields in job order.
+
+    Outputs are staged (renamed into place at commit); with ``keep`` they are
+    staged under a temporary name only and removed when the build ends.
+    """
+    staged: dict[str, Path] = {}
+    cached: dict[str, tuple[int | None, tuple[str, ...]]] = {}
+    todo: list[tuple[_Job, Path]] = []
+    for job in jobs:
+        target = staging.scratch(job.name) if keep else staging.path_for(job.name)
+        staged[job.name] = target
+        hit = store.get(job.key)
+        if hit is not None:
+            meta, entry = hit
+            shutil.copyfile(entry / "output", target)
+            cached[job.name] = (meta.get("pages"), tuple(meta.get("warnings", ())))
+        else:
+            say(f"Laying out {job.name}")
+            todo.append((job, target))
+    fresh = dict(zip((job.name for job, _t in todo), runner.run(todo), strict=True))
+    for job in jobs:
+        target = staged[job.name]
+        if job.name in fresh:
+            pages, warnings = fresh[job.name]
+            store.put(job.key, {"pages": pages, "warnings": list(warnings)}, {"output": target})
+            yield job, _Done(target, pages, warnings, cached=False)
+        else:
+            pages, warnings = cached[job.name]
+            yield job, _Done(target, pages, warnings, cached=True)
+
+
+def _key(context: _Context, inservice_id: str, what: str) -> str:
+    """Everything an in-service's output depends on, hashed."""
+    packet = context.packet
+    index = next(i for i, s in enumerate(packet.inservices) if s.id == inservice_id)
+    inservice = packet.inservices[index]
+    settings = packet.model_dump(mode="json", exclude={"inservices"})
+    numbers = [
+        (ref.number, ref.url, [s.item for s in ref.sources if s.inservice == inservice_id])
+        for ref in context.links.for_inservice(inservice_id)
+    ]
+    files = [_file_digest(packet, item.file) for item in inservice.items if item.file is not None]
+    images = [
+        _file_digest(packet, src)
+        for text in _markdown_fields(inservice)
+        for src in images_in(text)
+        if (packet.folder / src).is_file()
+    ]
+    return digest(
+        what,
+        __version__,
+        json.dumps(settings, sort_keys=True),
+        json.dumps(inservice.model_dump(mode="json"), sort_keys=True),
+        json.dumps(numbers),
+        _theme_digest(context.theme),
+        w3c_build_date() or "",
+        *files,
+        *images,
+    )
+
+
+def _markdown_fields(inservice: object) -> Iterator[str]:
+    summary = getattr(inservice, "summary", None)
+    if summary:
+        yield summary
+    for item in getattr(inservice, "items", []):
+        for name in ("description", "excerpt", "access"):
+            text = getattr(item, name, None)
+            if text:
+                yield text
+
+
+def _file_digest(packet: Packet, relative: str) -> str:
+    try:
+        return digest((packet.folder / relative).read_bytes())
+    except OSError:
+        return "missing"
+
+
+_THEME_DIGESTS: dict[int, str] = {}
+
+
+def _theme_digest(theme: Theme) -> str:
+    """The theme's CSS and the templates in use (built-in and overrides)."""
+    cached = _THEME_DIGESTS.get(id(theme))
+    if cached is None:
+        templates = Path(__file__).resolve().parent / "templates"
+        folders = [templates] + ([theme.template_dir] if theme.template_dir else [])
+        texts = [theme.print_css, theme.screen_css]
+        for folder in folders:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    texts.append(f"{path.relative_to(folder)}\n{path.read_text('utf-8')}")
+        cached = _THEME_DIGESTS[id(theme)] = digest(*texts)
+    return cached
+
+
+# ---------------------------------------------------------------- inputs
 
 
 def _as_packet(packet_or_path: Packet | str | os.PathLike[str]) -> Packet:
@@ -82,94 +534,6 @@ def _with_overrides(packet: Packet, paper: str | None, theme: str | None) -> Pac
     copy._source = packet._source
     copy._positions = packet._positions
     return copy
-
-
-def build(
-    packet_or_path: Packet | str | os.PathLike[str],
-    out_dir: str | os.PathLike[str],
-    *,
-    paper: str | None = None,
-    theme: str | None = None,
-    only: Sequence[str] | None = None,
-    format: Format = "both",
-    strict: bool = False,
-    progress: Progress | None = None,
-) -> BuildResult:
-    """Build the packet's outputs into ``out_dir``.
-
-    Per in-service: ``<id>.pdf`` (the binder) and ``<id>.html``; and
-    ``packet.pdf`` with every in-service (not written when ``only`` is given).
-    """
-    say = progress or (lambda _message: None)
-    out = Path(out_dir)
-    packet = _with_overrides(_as_packet(packet_or_path), paper, theme)
-    selected = _select(packet, only)
-    _refuse_overwriting_inputs(packet, out, selected)
-    links = collect_links(packet)
-    look = load_theme(packet.theme, packet.folder)
-    result = BuildResult()
-
-    binders: dict[str, Binder] = {}
-    for inservice_id in selected:
-        say(f"Opening handouts of {inservice_id}")
-        binders[inservice_id] = open_inservice_handouts(packet, inservice_id, links)
-
-    result.warnings.extend(links.warnings)
-    for binder in binders.values():
-        result.warnings.extend(binder.warnings)
-
-    pending: list[tuple[Path, bytes, OutputFile]] = []
-    if format in ("pdf", "both"):
-        lengths: dict[str, int] = {}
-        for inservice_id, binder in binders.items():
-            say(f"Rendering {inservice_id}.pdf")
-            bound = bind_inservice(packet, links, look, binder)
-            lengths[inservice_id] = bound.pages
-            result.warnings.extend(bound.warnings)
-            path = out / f"{inservice_id}.pdf"
-            pending.append(
-                (path, bound.data, OutputFile(path, "binder", inservice_id, bound.pages))
-            )
-        if only is None:
-            say("Assembling packet.pdf")
-            data, pages = book.assemble(packet, links, look, binders, lengths)
-            path = out / "packet.pdf"
-            pending.append((path, data, OutputFile(path, "book", None, pages)))
-    if format in ("html", "both"):
-        for inservice_id in selected:
-            say(f"Rendering {inservice_id}.html")
-            html = render_html(packet, inservice_id, links=links, theme=look)
-            path = out / f"{inservice_id}.html"
-            pending.append(
-                (path, html.encode("utf-8"), OutputFile(path, "html", inservice_id, None))
-            )
-
-    if strict and result.warnings:
-        raise BuildError(
-            "--strict: the build has warnings:\n" + "\n".join(f"  {w}" for w in result.warnings)
-        )
-    for path, data, record in pending:
-        write_bytes_atomic(path, data)
-        result.outputs.append(record)
-    result.links = [(ref.number, ref.url) for ref in links.links]
-    return result
-
-
-def render_html(
-    packet: Packet | str | os.PathLike[str],
-    inservice_id: str | None = None,
-    *,
-    links: LinkTable | None = None,
-    theme: Theme | None = None,
-) -> str:
-    """The standalone HTML page of one in-service (the first when not given)."""
-    packet = _as_packet(packet)
-    links = links or collect_links(packet)
-    theme = theme or load_theme(packet.theme, packet.folder)
-    target = inservice_id or packet.inservices[0].id
-    _select(packet, [target])
-    view = document_view(packet, links, theme, mode="screen", inservice_id=target)
-    return render_document(view, theme)
 
 
 def _select(packet: Packet, only: Sequence[str] | None) -> list[str]:

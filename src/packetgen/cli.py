@@ -8,6 +8,7 @@ printed as ``Error: …`` with exit code 1; usage errors exit with 2.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -105,6 +106,22 @@ def init(directory: Path, force: bool) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Print each step.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build result as JSON.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="In-services laid out at once, in worker processes. Default: the number of cores.",
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Lay out every output again instead of reusing unchanged ones."
+)
+@click.option(
+    "--verify",
+    "verify_after",
+    is_flag=True,
+    help="Scan every QR code of the written PDFs (as `packetgen verify` does); fail on a miss.",
+)
 def build(
     spec: Path,
     out_dir: Path,
@@ -116,6 +133,9 @@ def build(
     quiet: bool,
     verbose: bool,
     as_json: bool,
+    jobs: int | None,
+    no_cache: bool,
+    verify_after: bool,
 ) -> None:
     """Build SPEC into PDFs and HTML in the --out folder.
 
@@ -134,17 +154,32 @@ def build(
         format=fmt,  # type: ignore[arg-type]  # click.Choice guarantees the literal
         strict=strict,
         progress=progress,
+        jobs=jobs or os.cpu_count() or 1,
+        cache=not no_cache,
     )
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
-        return
-    if quiet:
-        return
-    for warning in result.warnings:
-        click.echo(f"Warning: {warning}", err=True)
-    for output in result.outputs:
-        pages = f" ({output.pages} pages)" if output.pages else ""
-        click.echo(f"Wrote {output.path}{pages}")
+    elif not quiet:
+        for warning in result.warnings:
+            click.echo(f"Warning: {warning}", err=True)
+        for output in result.outputs:
+            pages = f" ({output.pages} pages)" if output.pages else ""
+            unchanged = ", unchanged" if output.cached else ""
+            click.echo(f"Wrote {output.path}{pages}{unchanged}")
+    if verify_after:
+        from .verify import format_verify, verify_pdf
+
+        packet = load_packet(spec)
+        failed = []
+        for output in result.outputs:
+            if output.path.suffix == ".pdf":
+                report = verify_pdf(output.path, packet=packet, inservice=output.inservice)
+                if not report.ok:
+                    failed.append(f"{output.path}:\n{format_verify(report)}")
+                elif not quiet and not as_json:
+                    click.echo(f"Verified {output.path}: {len(report.codes)} QR codes scan")
+        if failed:
+            raise PacketgenError("QR check failed:\n" + "\n".join(failed))
 
 
 class _Terminated(BaseException):
@@ -153,6 +188,118 @@ class _Terminated(BaseException):
 
 def _on_sigterm(signum: int, frame: object) -> None:
     raise _Terminated
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--check", "do_check", is_flag=True, help="Request every link and report what answers."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="How to print the list.",
+)
+@click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait for each site.")
+def links(spec: Path, do_check: bool, fmt: str, timeout: float) -> None:
+    """List every link of SPEC with its number, QR size and where it is used.
+
+    With --check, request each link (HEAD, then GET) and say whether it works,
+    moved, is broken, or sits behind a login; exits with 1 when a link is broken.
+    """
+    from .build import packet_links
+    from .linkcheck import any_broken, check_links_sync, describe_links, format_reports
+
+    packet = load_packet(spec)
+    reports = describe_links(packet, packet_links(packet))
+    if do_check:
+        reports = check_links_sync(reports, timeout=timeout)
+    click.echo(format_reports(reports, fmt))  # type: ignore[arg-type]  # click.Choice guarantees the literal
+    if do_check and any_broken(reports):
+        raise click.exceptions.Exit(1)
+
+
+@cli.command()
+@click.argument("pdfs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--spec",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Check the codes against this packet spec.",
+)
+@click.option(
+    "--inservice",
+    metavar="ID",
+    help="Require only this in-service's links (default: from the file name).",
+)
+@click.option("--dpi", default=150, show_default=True, help="Resolution to scan the pages at.")
+@click.option(
+    "--blur",
+    default=0.0,
+    show_default=True,
+    help="Gaussian blur radius in pixels (a phone photo of paper is about 1).",
+)
+def verify(
+    pdfs: tuple[Path, ...], spec: Path | None, inservice: str | None, dpi: int, blur: float
+) -> None:
+    """Scan every QR code in PDFS as a phone would and report what they decode to.
+
+    With --spec, fail when a link of the packet has no code that scans, or a
+    code leads somewhere the spec does not mention.
+    """
+    from .verify import format_verify, verify_pdf
+
+    packet = load_packet(spec) if spec is not None else None
+    failed = False
+    for pdf in pdfs:
+        report = verify_pdf(pdf, packet=packet, inservice=inservice, dpi=dpi, blur=blur)
+        click.echo(format_verify(report))
+        failed = failed or not report.ok
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+@cli.command()
+@click.argument("pdf", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the PNG files.",
+)
+@click.option("--pages", help='Pages to draw, e.g. "1-4" (default: all).')
+@click.option("--dpi", default=60, show_default=True, help="Resolution of the images.")
+@click.option("--columns", default=4, show_default=True, help="Pages per row on the contact sheet.")
+def preview(pdf: Path, out_dir: Path, pages: str | None, dpi: int, columns: int) -> None:
+    """Write PNG images of PDF's pages and a contact sheet of them into --out."""
+    from .preview import preview_pdf
+
+    for path in preview_pdf(pdf, out_dir, pages=pages, dpi=dpi, columns=columns):
+        click.echo(f"Wrote {path}")
+
+
+@cli.command()
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="The output folder whose build cache to remove.",
+)
+def clean(out_dir: Path) -> None:
+    """Remove the build cache kept in the output folder (outputs stay)."""
+    from ._cache import clean as clean_cache
+
+    if clean_cache(out_dir):
+        click.echo(f"Removed the build cache of {out_dir}")
+    else:
+        click.echo(f"{out_dir} has no build cache")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

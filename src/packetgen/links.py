@@ -6,6 +6,7 @@ number in every binder, in ``packet.pdf`` and in the HTML.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -14,7 +15,14 @@ from .markdown import links_in
 from .qr import ErrorCorrection, QRCode, make_qr
 from .spec import Packet
 
-__all__ = ["LONG_URL", "LinkRef", "LinkTable", "collect_links", "short_url"]
+__all__ = [
+    "LONG_URL",
+    "LinkRef",
+    "LinkTable",
+    "collect_links",
+    "register_handout_links",
+    "short_url",
+]
 
 LONG_URL = 100
 """Past this many characters a QR code gets dense enough to fail from a photocopy."""
@@ -139,3 +147,19 @@ def collect_links(packet: Packet) -> LinkTable:
                         where=packet.locate("inservices", i, "items", j, name),
                     )
     return table
+
+
+def register_handout_links(
+    packet: Packet, inservice_id: str, found: Sequence[tuple[int, str]], links: LinkTable
+) -> None:
+    """Number the web links found inside an in-service's handouts."""
+    index = next(i for i, s in enumerate(packet.inservices) if s.id == inservice_id)
+    inservice = packet.inservices[index]
+    for j, url in found:
+        links.add(
+            url,
+            LinkSource(
+                inservice.id, inservice.items[j].title, f"inservices[{index}].items[{j}].file"
+            ),
+            where=packet.locate("inservices", index, "items", j, "file"),
+        )

@@ -11,10 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import weasyprint
-
 from .errors import BuildError
-from .fetcher import PacketFetcher
 
 __all__ = ["Layout", "layout_html"]
 
@@ -72,6 +69,12 @@ def layout_html(html: str, *, base: Path, roots: tuple[Path, ...], what: str) ->
     ``base`` is where relative URLs resolve (the packet folder); ``roots`` are
     the folders resources may come from. ``what`` names the document in errors.
     """
+    # Imported here: loading WeasyPrint costs half a second, which a build whose
+    # outputs all come from the cache should not pay.
+    import weasyprint
+
+    from .fetcher import PacketFetcher
+
     fetcher = PacketFetcher(roots)
     collector = _Collect()
     logger = logging.getLogger("weasyprint")

@@ -181,12 +181,12 @@ def fonts_css() -> str:
         subset = stem.rsplit("-", 2)[0]
         if unicode_range is not None:
             ranges[subset] = unicode_range
-        data = (fonts / f"atkinson-hyperlegible-{stem}.woff").read_bytes()
+        data = (fonts / f"atkinson-hyperlegible-{stem}.woff2").read_bytes()
         encoded = base64.b64encode(data).decode("ascii")
         rules.append(
             "@font-face { font-family: 'Atkinson Hyperlegible';"
             f" font-style: {style}; font-weight: {weight};"
-            f" src: url(data:font/woff;base64,{encoded}) format('woff');"
+            f" src: url(data:font/woff2;base64,{encoded}) format('woff2');"
             f" unicode-range: {ranges[subset]}; }}"
         )
     return "\n".join(rules)

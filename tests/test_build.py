@@ -1,0 +1,113 @@
+"""The build orchestrator: cache, parallel jobs, staging and the CLI around them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from packetgen import PacketgenError
+from packetgen.build import build
+from packetgen.cli import main
+
+from .conftest import EXAMPLE
+
+pytestmark = pytest.mark.slow
+
+
+def _copy_example(tmp_path: Path) -> Path:
+    shutil.copytree(EXAMPLE.parent, tmp_path / "packet")
+    return tmp_path / "packet" / "packet.yaml"
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+
+
+def test_second_build_rebuilds_nothing_and_writes_the_same_bytes(tmp_path: Path) -> None:
+    spec = _copy_example(tmp_path)
+    out = tmp_path / "out"
+    first = build(spec, out)
+    assert first.rebuilt == first.outputs
+    before = _outputs(out)
+    second = build(spec, out)
+    assert second.rebuilt == []
+    assert [o.path for o in second.outputs] == [o.path for o in first.outputs]
+    assert [o.pages for o in second.outputs] == [o.pages for o in first.outputs]
+    assert second.warnings == first.warnings
+    assert _outputs(out) == before
+
+
+def test_changed_handout_rebuilds_only_its_inservice(tmp_path: Path) -> None:
+    spec = _copy_example(tmp_path)
+    out = tmp_path / "out"
+    build(spec, out)
+    handout = spec.parent / "handouts" / "stages-of-change.pdf"
+    handout.write_bytes(handout.read_bytes() + b"\n% edited\n")
+    result = build(spec, out)
+    rebuilt = {(o.kind, o.inservice) for o in result.rebuilt}
+    assert rebuilt == {
+        ("binder", "advocating-webinar"),
+        ("html", "advocating-webinar"),
+        ("book", None),
+    }
+
+
+def test_changed_item_text_rebuilds_only_its_inservice(tmp_path: Path) -> None:
+    spec = _copy_example(tmp_path)
+    out = tmp_path / "out"
+    build(spec, out, format="pdf")
+    spec.write_text(spec.read_text().replace("Read it at your own pace", "Read it slowly"))
+    # The advisory is on every cover: everything is laid out again.
+    assert len(build(spec, out, format="pdf").rebuilt) == 6
+    spec.write_text(spec.read_text().replace("The Boston program", "The program"))
+    result = build(spec, out, format="pdf")
+    assert {(o.kind, o.inservice) for o in result.rebuilt} == {
+        ("binder", "csec-understanding"),
+        ("book", None),
+    }
+
+
+def test_no_cache_lays_out_everything(tmp_path: Path) -> None:
+    spec = _copy_example(tmp_path)
+    out = tmp_path / "out"
+    build(spec, out, only=["csec-understanding"])
+    result = build(spec, out, only=["csec-understanding"], cache=False)
+    assert result.rebuilt == result.outputs
+
+
+def test_parallel_output_is_byte_identical_to_sequential(tmp_path: Path) -> None:
+    spec = _copy_example(tmp_path)
+    build(spec, tmp_path / "one", jobs=1, cache=False)
+    build(spec, tmp_path / "two", jobs=2, cache=False)
+    assert _outputs(tmp_path / "one") == _outputs(tmp_path / "two")
+
+
+def test_clean_and_jobs_on_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = _copy_example(tmp_path)
+    out = tmp_path / "out"
+    assert (
+        main(["build", str(spec), "-o", str(out), "--only", "unlocking-the-narrative", "-j", "2"])
+        == 0
+    )
+    assert main(["build", str(spec), "-o", str(out), "--only", "unlocking-the-narrative"]) == 0
+    printed = capsys.readouterr().out
+    assert f"Wrote {out / 'unlocking-the-narrative.pdf'} (4 pages), unchanged" in printed
+    assert main(["clean", "-o", str(out)]) == 0
+    assert capsys.readouterr().out == f"Removed the build cache of {out}\n"
+    assert not (out / ".packetgen-cache").exists()
+    assert (out / "unlocking-the-narrative.pdf").exists()
+    assert main(["clean", "-o", str(out)]) == 0
+    assert capsys.readouterr().out == f"{out} has no build cache\n"
+    assert main(["build", str(spec), "-o", str(out), "-j", "0"]) == 2
+
+
+def test_failed_build_creates_no_output_folder(tmp_path: Path) -> None:
+    spec = tmp_path / "packet.yaml"
+    spec.write_text(
+        "title: T\ninservices:\n  - id: one\n    title: One\n    summary: '![x](missing.png)'\n"
+    )
+    with pytest.raises(PacketgenError, match=r"missing\.png"):
+        build(spec, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
