@@ -13,7 +13,7 @@ DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 qpdf
 DEB_COMMANDS := qpdf
 # The tests also convert .docx/.pptx handouts; packetgen itself only needs
 # LibreOffice when a packet has office files.
-TEST_DEB_PACKAGES := libreoffice-writer-nogui libreoffice-impress-nogui
+TEST_DEB_PACKAGES := libreoffice-writer-nogui libreoffice-impress-nogui chromium
 
 .PHONY: demo test check lint typecheck bench system-deps test-deps venv clean schema
 
@@ -60,11 +60,11 @@ system-deps:
 	  fi; \
 	fi
 
-# LibreOffice for the conversion tests: installed when running as root (CI);
+# LibreOffice and Chromium for the conversion and browser tests: installed when running as root (CI);
 # otherwise those tests are skipped and say why.
 test-deps:
-	@if ! command -v soffice >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "Installing LibreOffice for the conversion tests: $(TEST_DEB_PACKAGES)"; \
+	@if { ! command -v soffice >/dev/null || ! command -v chromium >/dev/null; } && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing LibreOffice and Chromium for the conversion and browser tests: $(TEST_DEB_PACKAGES)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEST_DEB_PACKAGES) >/dev/null; \
 	fi
 

@@ -283,6 +283,35 @@ def preview(pdf: Path, out_dir: Path, pages: str | None, dpi: int, columns: int)
 
 
 @cli.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--port", default=8000, show_default=True, help="Port to serve on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to serve on; anything but loopback shows the packet to your network.",
+)
+@click.option("--pdf", is_flag=True, help="Build the PDFs too (slower) and serve them.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in a browser.")
+def serve(spec: Path, port: int, host: str, pdf: bool, open_browser: bool) -> None:
+    """Preview SPEC in a browser while you edit it.
+
+    Rebuilds when the spec or a file in its folder changes; the page reloads
+    itself and shows the error, with its line number, when the spec is broken.
+    """
+    from .serve import serve as run_server
+
+    run_server(
+        spec,
+        host=host,
+        port=port,
+        pdf=pdf,
+        open_browser=open_browser,
+        on_event=lambda line: click.echo(line, err=True),
+    )
+
+
+@cli.command()
 @click.option(
     "-o",
     "--out",
