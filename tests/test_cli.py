@@ -34,12 +34,12 @@ def test_check_example_summary_matches_the_seed(capsys: pytest.CaptureFixture[st
     assert code == 0, err
     assert err == ""
     assert out.splitlines()[0] == f"{EXAMPLE}: OK"
-    assert "5 in-services, 22 items, 8 links, 5 handout files, 3 hours" in out
+    assert "5 in-services, 22 items, 8 links, 5 handout files, 10 hours" in out
     assert (
         "Items by kind: article 8, recording 2, handout 4, presentation 1, film 1,"
         " campaign 1, link 2, note 3"
     ) in out
-    assert re.search(r"csec-understanding\s+2018-03-12\s+1\.5\s+3\s+1\s+2", out)
+    assert re.search(r"csec-understanding\s+2018-03-12\s+1\.5\s+3\s+2\s+2", out)
 
 
 def test_example_reproduces_every_seed_resource() -> None:
@@ -87,7 +87,8 @@ def test_check_bad_spec_prints_error_and_exits_1(
     assert err == (
         f"Error: {spec}:5:5: inservices[0].colour: unknown field 'colour' for this in-service"
         " (expected one of: id, title, date, presenter, location, hours, summary, items,"
-        " handout_placement)\n"
+        " handout_placement, signin, evaluation, credit_log, kit_placement, certificate,"
+        " attendees)\n"
     )
     assert "Traceback" not in err
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -63,10 +64,24 @@ class SourceProblems(Exception):
 def parse(text: str, *, name: str, fmt: str) -> SourceDoc:
     """Parse ``text`` in format ``fmt`` ("yaml", "json" or "toml")."""
     if fmt == "json":
-        return _parse_json(text, name)
+        return _shallow(_parse_json(text, name), name)
     if fmt == "toml":
-        return _parse_toml(text, name)
+        return _shallow(_parse_toml(text, name), name)
     return _parse_yaml(text, name)
+
+
+def _shallow(doc: SourceDoc, name: str) -> SourceDoc:
+    """The depth limit YAML gets while composing, for JSON and TOML data."""
+    stack: list[tuple[Any, int]] = [(doc.data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            raise SourceProblems([Problem(name, None, None, "", _TOO_DEEP)])
+        if isinstance(value, dict):
+            stack.extend((child, depth + 1) for child in value.values())
+        elif isinstance(value, list):
+            stack.extend((child, depth + 1) for child in value)
+    return doc
 
 
 def _problem(name: str, mark: Any, message: str, loc: str = "") -> Problem:
@@ -75,8 +90,17 @@ def _problem(name: str, mark: Any, message: str, loc: str = "") -> Problem:
     return Problem(name, mark.line + 1, mark.column + 1, loc, message)
 
 
+_TOO_DEEP = f"nested too deeply (more than {_MAX_DEPTH} levels of lists and mappings)"
+
+
 class _Composer(yaml.SafeLoader):
-    """A SafeLoader that refuses anchors and aliases as it composes."""
+    """A SafeLoader that refuses anchors, aliases and deep nesting as it composes.
+
+    PyYAML composes recursively: ``[[[[…`` a few thousand levels deep would
+    exhaust Python's stack before any other check could run.
+    """
+
+    _depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]  # PyYAML stubs leave it untyped
@@ -86,7 +110,13 @@ class _Composer(yaml.SafeLoader):
                 "YAML anchors and aliases (&name, *name) are not allowed in a packet spec;"
                 " write the value out in full",
             )
-        return super().compose_node(parent, index)
+        if self._depth >= _MAX_DEPTH:
+            raise _Refused(event.start_mark, _TOO_DEEP)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 class _Refused(Exception):
@@ -118,6 +148,8 @@ def _parse_yaml(text: str, name: str) -> SourceDoc:
         ) from None
     except _Refused as exc:
         raise SourceProblems([_problem(name, exc.mark, exc.message)]) from None
+    except RecursionError:
+        raise SourceProblems([Problem(name, None, None, "", _TOO_DEEP)]) from None
     except yaml.MarkedYAMLError as exc:
         what = exc.problem or exc.context or "invalid YAML"
         mark = exc.problem_mark or exc.context_mark
@@ -158,7 +190,7 @@ class _Walker:
         self.doc.positions[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
         where = _dotted(loc)
         if depth > _MAX_DEPTH:
-            self.problems.append(_problem(self.name, node.start_mark, "nested too deeply", where))
+            self.problems.append(_problem(self.name, node.start_mark, _TOO_DEEP, where))
             return None
         if isinstance(node, ScalarNode):
             if node.tag not in _SAFE_SCALAR_TAGS:
@@ -174,12 +206,21 @@ class _Walker:
             if node.style is None:
                 self.doc.raw[loc] = node.value
             try:
-                return self.constructor.construct_object(node, deep=True)
+                value = self.constructor.construct_object(node, deep=True)
             except (yaml.YAMLError, ValueError, OverflowError) as exc:
+                message = (
+                    _too_long_number(node.value)
+                    if node.tag == "tag:yaml.org,2002:int"
+                    else f"cannot read value: {exc}"
+                )
+                self.problems.append(_problem(self.name, node.start_mark, message, where))
+                return None
+            if isinstance(value, float) and not math.isfinite(value):
                 self.problems.append(
-                    _problem(self.name, node.start_mark, f"cannot read value: {exc}", where)
+                    _problem(self.name, node.start_mark, _not_finite(node.value), where)
                 )
                 return None
+            return value
         if isinstance(node, SequenceNode):
             if node.tag != _SEQ_TAG:
                 self._bad_tag(node, where)
@@ -237,6 +278,38 @@ class _Walker:
         return out
 
 
+def _too_long_number(text: str) -> str:
+    digits = sum(ch.isdigit() for ch in text)
+    return f"expected a number of reasonable size, found one with {digits:,} digits"
+
+
+def _not_finite(text: str) -> str:
+    return f"expected a finite number, found {text.strip()[:40]!r}"
+
+
+class _BadNumber(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _BadNumber(_not_finite(text))
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise _BadNumber(_not_finite(text))
+
+
+def _json_int(text: str) -> int:
+    if len(text) > 100:
+        raise _BadNumber(_too_long_number(text))
+    return int(text)
+
+
 def _short_tag(tag: str) -> str:
     return "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
 
@@ -261,7 +334,15 @@ def _parse_json(text: str, name: str) -> SourceDoc:
         return out
 
     try:
-        data = json.loads(text, object_pairs_hook=no_duplicates)
+        data = json.loads(
+            text,
+            object_pairs_hook=no_duplicates,
+            parse_float=_finite_float,
+            parse_int=_json_int,
+            parse_constant=_no_constant,
+        )
+    except _BadNumber as exc:
+        raise SourceProblems([Problem(name, None, None, "", exc.message)]) from None
     except json.JSONDecodeError as exc:
         raise SourceProblems(
             [Problem(name, exc.lineno, exc.colno, "", f"invalid JSON: {exc.msg}")]
@@ -275,7 +356,7 @@ def _parse_json(text: str, name: str) -> SourceDoc:
             ]
         ) from None
     except RecursionError:
-        raise SourceProblems([Problem(name, None, None, "", "nested too deeply")]) from None
+        raise SourceProblems([Problem(name, None, None, "", _TOO_DEEP)]) from None
     doc = SourceDoc(data=data)
     # JSON is (nearly) YAML: compose it only to learn where each value sits.
     with contextlib.suppress(SourceProblems, RecursionError):
@@ -294,7 +375,11 @@ _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 def _parse_toml(text: str, name: str) -> SourceDoc:
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(text, parse_float=_finite_float)
+    except _BadNumber as exc:
+        raise SourceProblems([Problem(name, None, None, "", exc.message)]) from None
+    except RecursionError:
+        raise SourceProblems([Problem(name, None, None, "", _TOO_DEEP)]) from None
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         match = _TOML_POS.search(msg)
@@ -302,6 +387,10 @@ def _parse_toml(text: str, name: str) -> SourceDoc:
         col = int(match.group(2)) if match else None
         clean = _TOML_POS.sub("", msg).strip()
         raise SourceProblems([Problem(name, line, col, "", f"invalid TOML: {clean}")]) from None
+    except ValueError:  # an integer too long for Python to convert
+        raise SourceProblems(
+            [Problem(name, None, None, "", "expected numbers of reasonable size, found a huge one")]
+        ) from None
     return SourceDoc(data=data)
 
 

@@ -277,7 +277,7 @@ def placeholder_css(packet: Packet) -> str:
         f".handout-page {{ height: {height:.2f}pt; width: {width:.2f}pt }}",
     ]
     if packet.duplex:
-        rules.append(".inservice, .handout-page.duplex { break-before: right }")
+        rules.append(".inservice, .handout-page.duplex, .kit-page { break-before: right }")
     return "\n".join(rules)
 
 

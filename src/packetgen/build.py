@@ -24,6 +24,7 @@ from ._atomic import Staging
 from ._cache import CACHE_DIR_NAME, BuildCache, digest
 from ._repro import w3c_build_date
 from ._version import __version__
+from .credit import packet_hours
 from .errors import BuildError, PacketgenError
 from .links import LinkTable, collect_links, register_handout_links
 from .loader import load_packet
@@ -58,6 +59,8 @@ class BuildResult:
     links: list[tuple[int, str]] = field(default_factory=list)
     """(number, URL) of every link, as numbered in the packet."""
     warnings: list[str] = field(default_factory=list)
+    hours: dict[str, float | None] = field(default_factory=dict)
+    """Credit hours of each in-service (given in the spec or computed from its policy)."""
 
     @property
     def rebuilt(self) -> list[OutputFile]:
@@ -78,6 +81,7 @@ class BuildResult:
             ],
             "links": [{"number": n, "url": u} for n, u in self.links],
             "warnings": list(self.warnings),
+            "hours": dict(self.hours),
         }
 
 
@@ -115,7 +119,10 @@ def build(
     look = load_theme(packet.theme, packet.folder)
     handout_warnings = _scan_handouts(packet, links, store, say)
 
-    result = BuildResult(links=[(ref.number, ref.url) for ref in links.links])
+    result = BuildResult(
+        links=[(ref.number, ref.url) for ref in links.links],
+        hours={key: value.hours for key, value in packet_hours(packet).items()},
+    )
     result.warnings.extend(links.warnings)
     for inservice_id in selected:
         result.warnings.extend(handout_warnings[inservice_id])

@@ -312,6 +312,40 @@ def serve(spec: Path, port: int, host: str, pdf: bool, open_browser: bool) -> No
 
 
 @cli.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--attendees",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV with a name column; overrides the spec's attendees.",
+)
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Folder for the certificate PDFs.",
+)
+@click.option(
+    "--only", "only", multiple=True, metavar="ID", help="Only this in-service (repeatable)."
+)
+def certificates(spec: Path, attendees: Path | None, out_dir: Path, only: tuple[str, ...]) -> None:
+    """Write OUT/<id>-certificates.pdf: a landscape certificate for every attendee.
+
+    For each in-service with a `certificate:` section: name, in-service, date,
+    hours, presenter and signer, one page per person.
+    """
+    from .certificates import make_certificates
+
+    result = make_certificates(spec, out_dir, attendees=attendees, only=list(only) or None)
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    for path, count in result.outputs:
+        click.echo(f"Wrote {path} ({count} certificate{'' if count == 1 else 's'})")
+
+
+@cli.command()
 @click.option(
     "-o",
     "--out",

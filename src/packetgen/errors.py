@@ -9,10 +9,12 @@ the field, and say what was expected and what was found.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "BuildError",
     "HandoutError",
+    "LimitError",
     "PacketgenError",
     "Problem",
     "QRCapacityError",
@@ -21,7 +23,29 @@ __all__ = [
 
 
 class PacketgenError(Exception):
-    """Base class of every error packetgen raises on purpose."""
+    """Base class of every error packetgen raises on purpose.
+
+    Every subclass pickles with its message and attributes (``problems``,
+    ``file``, ``item``…) whatever its ``__init__`` takes, so an error raised in
+    an isolated worker process (:func:`packetgen._isolation.run_isolated`)
+    reaches the caller as the same class with the same message. The traceback
+    and the chained cause stay behind: they name paths on the machine.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(
+    cls: type[PacketgenError], args: tuple[Any, ...], state: dict[str, Any]
+) -> PacketgenError:
+    # BaseException.__new__ takes any arguments and does not call __init__, so
+    # subclasses with their own signatures (SpecError(problems), HandoutError(
+    # file, message, item=…)) come back exactly as they were.
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 @dataclass(frozen=True)
@@ -81,3 +105,7 @@ class QRCapacityError(PacketgenError):
 
 class BuildError(PacketgenError):
     """Rendering or writing the outputs failed for a reason other than the spec."""
+
+
+class LimitError(PacketgenError):
+    """The build went past a limit on time, memory or size and was stopped."""

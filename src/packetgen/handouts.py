@@ -751,7 +751,14 @@ def _picture_to_pdf(
             page_size=_page_size(width, height, paper),
         )
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _bomb(file, item, _details(exc)) from exc
+        # Pillow refuses before the size can be read back; its message has the count.
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        detail = (
+            f"{int(found.group(1)):,} pixels, more than the limit of {max_image_pixels:,} pixels"
+            if found
+            else _details(exc)
+        )
+        raise _bomb(file, item, detail) from exc
     except _IMAGE_ERRORS as exc:
         raise HandoutError(
             file,

@@ -6,9 +6,10 @@ number in every binder, in ``packet.pdf`` and in the HTML.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from .errors import Problem, QRCapacityError, SpecError
 from .markdown import links_in
@@ -120,6 +121,59 @@ def short_url(url: str) -> str:
     return host + rest
 
 
+# RFC 3986: what may stay unescaped in each part ("%" too: existing escapes stay).
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
+def to_uri(url: str) -> str:
+    """The ASCII form of an http(s) URL, for link annotations and ``href`` attributes.
+
+    QR codes carry the URL exactly as the trainer wrote it (UTF-8): every
+    phone scanner opens ``https://straße.de/`` correctly. A PDF link must be
+    7-bit ASCII, so there a non-ASCII host becomes its IDNA-2008 A-label
+    (``straße.de`` → ``xn--strae-oqa.de``) and everything else is
+    percent-encoded. Python's built-in ``idna`` codec is not used: it
+    implements IDNA 2003, which maps ``ß`` to ``ss`` and would send the
+    reader to ``strasse.de``, a different domain.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    labels = []
+    for label in host.split("."):
+        if label.isascii():
+            labels.append(label)
+        else:
+            # NFC and lower case, as UTS 46 does for the names people type;
+            # str.casefold is not used, it too turns ß into ss.
+            normal = unicodedata.normalize("NFC", label).lower()
+            labels.append("xn--" + normal.encode("punycode").decode("ascii"))
+    netloc = ".".join(labels)
+    if ":" in netloc:  # an IPv6 literal
+        netloc = f"[{netloc}]"
+    try:
+        port = parts.port
+    except ValueError:  # not a number or out of range: keep it as written
+        port = None
+        netloc += ":" + quote(parts.netloc.rpartition(":")[2], safe="")
+    if port is not None:
+        netloc += f":{port}"
+    if parts.username is not None:
+        userinfo = quote(parts.username, safe="!$&'()*+,;=-._~%")
+        if parts.password is not None:
+            userinfo += ":" + quote(parts.password, safe="!$&'()*+,;=-._~%")
+        netloc = f"{userinfo}@{netloc}"
+    return urlunsplit(
+        (
+            parts.scheme.lower(),
+            netloc,
+            quote(parts.path, safe=_PATH_SAFE),
+            quote(parts.query, safe=_QUERY_SAFE),
+            quote(parts.fragment, safe=_QUERY_SAFE),
+        )
+    )
+
+
 def collect_links(packet: Packet) -> LinkTable:
     """Number every URL of ``packet`` in reading order and make its QR code."""
     table = LinkTable(error_correction=packet.qr_error_correction)
@@ -146,6 +200,12 @@ def collect_links(packet: Packet) -> LinkTable:
                         LinkSource(inservice.id, item.title, f"{base}.{name}"),
                         where=packet.locate("inservices", i, "items", j, name),
                     )
+        if inservice.evaluation is not None and inservice.evaluation.url is not None:
+            table.add(
+                inservice.evaluation.url,
+                LinkSource(inservice.id, "Evaluation form", f"inservices[{i}].evaluation.url"),
+                where=packet.locate("inservices", i, "evaluation", "url"),
+            )
     return table
 
 

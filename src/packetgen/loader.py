@@ -2,23 +2,48 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import errno
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from ._sources import Loc, SourceDoc, SourceProblems, dotted, parse
 from .errors import Problem, SpecError
-from .spec import ITEM_KINDS, InService, Packet, item_fields
+from .markdown import MAX_MARKDOWN_CHARS
+from .spec import ITEM_KINDS, Packet, item_fields
 
-__all__ = ["MAX_SPEC_BYTES", "load_packet"]
+__all__ = [
+    "MAX_FILES",
+    "MAX_FILE_BYTES_TOTAL",
+    "MAX_INSERVICES",
+    "MAX_ITEMS",
+    "MAX_MARKDOWN_CHARS",
+    "MAX_SPEC_BYTES",
+    "MAX_TEXT_CHARS",
+    "check_path",
+    "load_packet",
+]
 
 MAX_SPEC_BYTES = 1024 * 1024
 """Specs are hand-written; anything bigger is a mistake or an attack."""
+MAX_INSERVICES = 100
+"""In-services in one packet (each becomes a binder)."""
+MAX_ITEMS = 2000
+"""Items in one packet, all in-services together."""
+MAX_FILES = 200
+"""Items with a ``file:`` (handouts and slides) in one packet."""
+MAX_FILE_BYTES_TOTAL = 1024**3
+"""Bytes of all the files a packet names, together (1 GiB)."""
+MAX_TEXT_CHARS = 2000
+"""One plain-text field (title, source, access…); Markdown fields have MAX_MARKDOWN_CHARS."""
+
+_MARKDOWN_FIELDS = ("summary", "description", "excerpt")
 
 _FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
 BUILTIN_THEMES = ("default", "ink-saver", "large-print")
@@ -44,7 +69,13 @@ def load_packet(path: str | os.PathLike[str]) -> Packet:
 def _read_text(path: Path, name: str) -> str:
     try:
         if not path.is_file():
-            what = "is a folder" if path.is_dir() else "does not exist"
+            what = (
+                "is a folder"
+                if path.is_dir()
+                else "is not a regular file"
+                if path.exists()
+                else "does not exist"
+            )
             raise SpecError([Problem(name, None, None, "", f"cannot read the spec: it {what}")])
         size = path.stat().st_size
         if size > MAX_SPEC_BYTES:
@@ -115,6 +146,10 @@ def validate(doc: SourceDoc, *, name: str, folder: Path, source: Path | None) ->
                 )
             ]
         )
+    limits = _check_limits(doc, name)
+    if limits:
+        # Past a count limit, validating every entry would itself be the attack.
+        raise SpecError(_sorted(limits))
     packet: Packet | None = None
     try:
         packet = Packet.model_validate(doc.data)
@@ -128,6 +163,72 @@ def validate(doc: SourceDoc, *, name: str, folder: Path, source: Path | None) ->
     packet._source = source
     packet._positions = dict(doc.positions)
     return packet
+
+
+def _check_limits(doc: SourceDoc, name: str) -> list[Problem]:
+    """Counts and lengths a hand-written packet never comes near."""
+    problems: list[Problem] = []
+
+    def too_long(loc: Loc, value: Any, limit: int, what: str) -> None:
+        if isinstance(value, str) and len(value) > limit:
+            problems.append(
+                _at(
+                    doc,
+                    name,
+                    loc,
+                    dotted(loc),
+                    f"the {what} is {len(value):,} characters long; at most {limit:,} are allowed",
+                )
+            )
+
+    def fields(mapping: dict[str, Any], loc: Loc) -> None:
+        for key, value in mapping.items():
+            if key in _MARKDOWN_FIELDS:
+                too_long((*loc, key), value, MAX_MARKDOWN_CHARS, "text")
+            elif key not in ("url", "file", "items", "inservices", "where_to_watch"):
+                too_long((*loc, key), value, MAX_TEXT_CHARS, "text")
+
+    data = doc.data
+    fields(data, ())
+    inservices = data.get("inservices")
+    inservices = inservices if isinstance(inservices, list) else []
+    if len(inservices) > MAX_INSERVICES:
+        problems.append(
+            _at(
+                doc,
+                name,
+                ("inservices",),
+                "inservices",
+                f"the packet has {len(inservices):,} in-services; at most {MAX_INSERVICES}"
+                " are allowed (split it into several packets)",
+            )
+        )
+        return problems
+    items = 0
+    files = 0
+    for i, inservice in enumerate(inservices):
+        if not isinstance(inservice, dict):
+            continue
+        fields(inservice, ("inservices", i))
+        entries = inservice.get("items")
+        for j, item in enumerate(entries if isinstance(entries, list) else []):
+            items += 1
+            if isinstance(item, dict):
+                fields(item, ("inservices", i, "items", j))
+                files += isinstance(item.get("file"), str)
+    for count, limit, what in ((items, MAX_ITEMS, "items"), (files, MAX_FILES, "files")):
+        if count > limit:
+            problems.append(
+                _at(
+                    doc,
+                    name,
+                    ("inservices",),
+                    "inservices",
+                    f"the packet has {count:,} {what}; at most {limit:,} are allowed"
+                    " (split it into several packets)",
+                )
+            )
+    return problems
 
 
 def _keep(err: ErrorDetails) -> bool:
@@ -190,15 +291,33 @@ def _value_at(doc: SourceDoc, loc: Loc) -> Any:
 
 def _allowed_fields(doc: SourceDoc, loc: Loc) -> tuple[str, ...]:
     """Field names valid in the mapping at ``loc`` (for "did you mean")."""
-    if not loc:
-        return tuple(Packet.model_fields)
-    if len(loc) == 2 and loc[0] == "inservices":
-        return tuple(InService.model_fields)
-    if len(loc) == 4 and loc[2] == "items":
+    if len(loc) == 4 and loc[0] == "inservices" and loc[2] == "items":
         item = _value_at(doc, loc)
         kind = item.get("kind") if isinstance(item, dict) else None
         return item_fields(kind if isinstance(kind, str) else "")
-    return ()
+    model: Any = Packet
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field_info = getattr(model, "model_fields", {}).get(part)
+        if field_info is None:
+            return ()
+        model = _model_in(field_info.annotation)
+        if model is None:
+            return ()
+    return tuple(getattr(model, "model_fields", ()))
+
+
+def _model_in(annotation: Any) -> Any:
+    """The pydantic model inside ``X | None``, ``list[X]`` or ``Annotated[X, …]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    origin = getattr(annotation, "__origin__", None)
+    return _model_in(origin) if origin is not None and origin is not annotation else None
 
 
 def _suggest(word: str, options: Iterable[str]) -> str:
@@ -247,8 +366,21 @@ def _translate(doc: SourceDoc, name: str, err: ErrorDetails) -> Problem:
     if kind == "extra_forbidden":
         key = str(loc[-1])
         hint = _suggest(key, _allowed_fields(doc, loc[:-1]))
-        where = "item" if len(loc) == 5 else "in-service" if len(loc) == 3 else "packet"
-        message = f"unknown field {key!r} for this {where}{hint}"
+        where = (
+            "item"
+            if len(loc) == 5 and loc[2] == "items"
+            else "in-service"
+            if len(loc) == 3 and loc[0] == "inservices"
+            else "packet"
+            if len(loc) == 1
+            else dotted(loc[:-1])
+        )
+        section = (
+            f"for this {where}"
+            if len(loc) in (1, 3, 5) and where in ("item", "in-service", "packet")
+            else f"in {where}"
+        )
+        message = f"unknown field {key!r} {section}{hint}"
         if not hint:
             allowed = ", ".join(_allowed_fields(doc, loc[:-1]))
             message += f" (expected one of: {allowed})"
@@ -356,6 +488,7 @@ def _duplicate_ids(doc: SourceDoc, name: str) -> list[Problem]:
 def _check_files(doc: SourceDoc, name: str, folder: Path) -> list[Problem]:
     problems: list[Problem] = []
     root = folder.resolve()
+    sizes: dict[Path, int] = {}
     theme = doc.data.get("theme")
     if isinstance(theme, str) and theme not in BUILTIN_THEMES:
         message = check_path(root, theme, want_dir=True)
@@ -374,6 +507,25 @@ def _check_files(doc: SourceDoc, name: str, folder: Path) -> list[Problem]:
                 message = check_path(root, file)
                 if message:
                     problems.append(_at(doc, name, (*loc, "file"), dotted((*loc, "file")), message))
+                else:
+                    target = (root / file).resolve()
+                    with contextlib.suppress(OSError):
+                        sizes[target] = target.stat().st_size
+                        total = sum(sizes.values())
+                        if total > MAX_FILE_BYTES_TOTAL and total - sizes[target] <= (
+                            MAX_FILE_BYTES_TOTAL
+                        ):
+                            problems.append(
+                                _at(
+                                    doc,
+                                    name,
+                                    (*loc, "file"),
+                                    dotted((*loc, "file")),
+                                    f"with this file the packet's files add up to {total:,}"
+                                    f" bytes; at most {MAX_FILE_BYTES_TOTAL:,} bytes (1 GiB)"
+                                    " are allowed in one packet",
+                                )
+                            )
             env = item.get("password_env")
             if isinstance(env, str) and env and env not in os.environ:
                 problems.append(
@@ -386,6 +538,48 @@ def _check_files(doc: SourceDoc, name: str, folder: Path) -> list[Problem]:
                         f" before building (e.g. export {env}=…)",
                     )
                 )
+    for i, inservice in enumerate(inservices if isinstance(inservices, list) else []):
+        if isinstance(inservice, dict):
+            problems.extend(_check_kit_files(doc, name, root, i, inservice))
+    return problems
+
+
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+
+
+def _check_kit_files(
+    doc: SourceDoc, name: str, root: Path, index: int, inservice: dict[str, Any]
+) -> list[Problem]:
+    """The certificate's signature image and the attendee CSV of one in-service."""
+    problems: list[Problem] = []
+    certificate = inservice.get("certificate")
+    signature = certificate.get("signature") if isinstance(certificate, dict) else None
+    if isinstance(signature, str) and signature:
+        loc: Loc = ("inservices", index, "certificate", "signature")
+        message = check_path(root, signature)
+        if message is None:
+            with (root / signature).open("rb") as handle:
+                head = handle.read(8)
+            if not head.startswith(_IMAGE_MAGIC):
+                message = (
+                    "expected a PNG or JPEG image of the signature, found another kind of"
+                    f" file: {signature!r}"
+                )
+        if message:
+            problems.append(_at(doc, name, loc, dotted(loc), message))
+    attendees = inservice.get("attendees")
+    if isinstance(attendees, str) and attendees:
+        loc = ("inservices", index, "attendees")
+        message = check_path(root, attendees)
+        if message:
+            problems.append(_at(doc, name, loc, dotted(loc), message))
+        else:
+            from .attendees import read_attendees
+
+            try:
+                read_attendees(root / attendees, shown=str(Path(name).parent / attendees))
+            except SpecError as exc:
+                problems.extend(exc.problems)
     return problems
 
 
@@ -407,8 +601,21 @@ def check_path(root: Path, relative: str, *, want_dir: bool = False) -> str | No
         )
     if "\x00" in relative:
         return "expected a path, found a NUL character"
+    try:
+        return _check_on_disk(root, relative, posix, want_dir=want_dir)
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            return f"the path {_clip(relative)} is too long; use shorter folder and file names"
+        return f"{_clip(relative)} cannot be used: {exc.strerror or type(exc).__name__}"
+
+
+def _clip(relative: str) -> str:
+    return repr(relative) if len(relative) <= 80 else repr(relative[:77] + "...")
+
+
+def _check_on_disk(root: Path, relative: str, posix: str, *, want_dir: bool) -> str | None:
     target = root / relative
-    if ".." in Path(posix).parts and not _inside(root, target.resolve()):
+    if ".." in Path(posix).parts and not _inside(root, _resolve_or_self(target)):
         return (
             f"expected a path inside the packet folder, found {relative!r}, which leads outside it;"
             " copy the file into the packet folder"
@@ -440,6 +647,13 @@ def check_path(root: Path, relative: str, *, want_dir: bool = False) -> str | No
         what = "a folder" if resolved.is_dir() else "not a regular file"
         return f"expected a regular file, found {what}: {relative!r}"
     return None
+
+
+def _resolve_or_self(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except RuntimeError:  # a symbolic link loop: judged (and refused) below
+        return path
 
 
 def _inside(root: Path, path: Path) -> bool:

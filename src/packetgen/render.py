@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from ._repro import w3c_build_date
 from ._version import __version__
+from .credit import inservice_hours
 from .errors import Problem, SpecError
 from .links import LinkRef, LinkTable
 from .loader import check_path
@@ -50,6 +51,7 @@ KIND_LABELS = {
     "link": "Website",
     "note": "Note",
 }
+_SELF_STUDY = ("article", "recording", "film")
 _REGISTRATION = re.compile(r"regist|sign[ -]?up|log ?in|account|password", re.IGNORECASE)
 _IMAGE_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif"}
 _MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -115,6 +117,51 @@ class InServiceView:
     links: tuple[QRView, ...]
     link_titles: dict[int, str]
     inline_handouts: bool = False
+    kit: KitView | None = None
+
+
+@dataclass(frozen=True)
+class EvaluationView:
+    """The evaluation form."""
+
+    questions: tuple[str, ...]
+    open_questions: tuple[str, ...]
+    qr: QRView | None
+    scale: tuple[str, ...] = (
+        "Strongly disagree",
+        "Disagree",
+        "Neutral",
+        "Agree",
+        "Strongly agree",
+    )
+
+
+@dataclass(frozen=True)
+class CreditLogRow:
+    """One self-study item on the credit log."""
+
+    title: str
+    kind_label: str
+    minutes: str
+
+
+@dataclass(frozen=True)
+class KitView:
+    """The trainer's forms printed with the in-service."""
+
+    front: bool
+    """True: right after the contents; False: at the end of the binder."""
+    heading: str
+    """``in-service title · date · presenter · hours`` printed on every form."""
+    signin_rows: tuple[int, ...] = ()
+    signin_columns: tuple[str, ...] = ()
+    evaluation: EvaluationView | None = None
+    credit_log: tuple[CreditLogRow, ...] = ()
+    credit_log_rows: int = 0
+
+    @property
+    def has_signin(self) -> bool:
+        return bool(self.signin_rows)
 
 
 @dataclass(frozen=True)
@@ -192,6 +239,7 @@ class _Renderer:
         self.packet = packet
         self.links = links
         self._qr_ids: dict[str, int] = {}
+        self._hours: dict[str, float | None] = {}
 
     def markdown(self, text: str | None, *loc: str | int) -> Markup:
         try:
@@ -236,11 +284,12 @@ class _Renderer:
         lang = self.packet.language
         facts: list[tuple[str, str]] = []
         date = format_date(inservice.date, lang)
+        hours = self.hours(inservice)
         for label, value in (
             ("Date", date),
             ("Presenter", inservice.presenter),
             ("Location", inservice.location),
-            ("Credit", _hours(inservice.hours) if inservice.hours is not None else None),
+            ("Credit", _hours(hours) if hours is not None else None),
         ):
             if value:
                 facts.append((label, value))
@@ -294,6 +343,46 @@ class _Renderer:
             links=qrs,
             link_titles=titles,
             inline_handouts=inservice.handout_placement == "inline",
+            kit=self.kit(inservice, facts),
+        )
+
+    def hours(self, inservice: InService) -> float | None:
+        """Given or computed credit hours (computed once per in-service)."""
+        if inservice.id not in self._hours:
+            self._hours[inservice.id] = inservice_hours(self.packet, inservice).hours
+        return self._hours[inservice.id]
+
+    def kit(self, inservice: InService, facts: list[tuple[str, str]]) -> KitView | None:
+        if not (inservice.signin or inservice.evaluation or inservice.credit_log):
+            return None
+        heading = " · ".join([inservice.title, *(value for _label, value in facts)])
+        evaluation = None
+        if inservice.evaluation is not None:
+            ref = self.links.get(inservice.evaluation.url) if inservice.evaluation.url else None
+            evaluation = EvaluationView(
+                questions=tuple(inservice.evaluation.questions),
+                open_questions=tuple(inservice.evaluation.open_questions),
+                qr=self.qr(ref, title="the online evaluation form", scope=f"{inservice.id}-eval")
+                if ref
+                else None,
+            )
+        signin = inservice.signin
+        log = tuple(
+            CreditLogRow(
+                item.title, KIND_LABELS[item.kind], f"{item.minutes}" if item.minutes else ""
+            )
+            for item in inservice.items
+            if item.kind in _SELF_STUDY
+        )
+        return KitView(
+            front=inservice.kit_placement == "front",
+            heading=heading,
+            signin_rows=tuple(range(1, signin.rows + 1)) if signin else (),
+            signin_columns=("Name", "Role", "Signature", *signin.columns) if signin else (),
+            evaluation=evaluation,
+            credit_log=log if inservice.credit_log else (),
+            # Blank rows too, for what a volunteer reads beyond the packet.
+            credit_log_rows=max(0, 6 - len(log)) + 2 if inservice.credit_log else 0,
         )
 
     def qr_views(
@@ -403,13 +492,19 @@ def document_view(
     index = next(i for i, s in enumerate(packet.inservices) if s.id == inservice_id)
     inservice = packet.inservices[index]
     view = renderer.inservice(index, inservice, handouts)
-    toc = [TocEntry(1, view.title, f"#{view.anchor}")]
+    toc = []
+    kit = _kit_entries(view)
+    if view.kit is not None and view.kit.front:
+        toc.extend(kit)
+    toc.append(TocEntry(1, view.title, f"#{view.anchor}"))
     for item in view.items:
         toc.append(TocEntry(2, item.title, f"#{item.anchor}", item.kind_label))
         if item.handout is not None:
             toc.append(TocEntry(2, item.handout.title, f"#{item.handout.anchor}", "In binder"))
     if view.links:
         toc.append(TocEntry(1, "Links in this packet", f"#{inservice.id}-links"))
+    if view.kit is not None and not view.kit.front:
+        toc.extend(kit)
     return DocumentView(
         doc_title=f"{inservice.title} — {packet.title}",
         keywords=", ".join(dict.fromkeys(item.kind_label for item in view.items)),
@@ -419,7 +514,21 @@ def document_view(
     )
 
 
-def render_document(view: DocumentView, theme: Theme, template: str = "inservice.html.j2") -> str:
+def _kit_entries(view: InServiceView) -> list[TocEntry]:
+    kit = view.kit
+    if kit is None:
+        return []
+    entries = []
+    if kit.has_signin:
+        entries.append(TocEntry(1, "Sign-in sheet", f"#{view.id}-signin"))
+    if kit.evaluation is not None:
+        entries.append(TocEntry(1, "Evaluation", f"#{view.id}-evaluation"))
+    if kit.credit_log or kit.credit_log_rows:
+        entries.append(TocEntry(1, "Self-study credit log", f"#{view.id}-credit-log"))
+    return entries
+
+
+def render_document(view: object, theme: Theme, template: str = "inservice.html.j2") -> str:
     """Render ``view`` with the theme's templates (overrides first)."""
     env = _environment(theme.template_dir)
     return env.get_template(template).render(doc=view)

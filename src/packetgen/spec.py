@@ -31,6 +31,10 @@ __all__ = [
     "ITEM_KINDS",
     "Article",
     "Campaign",
+    "Certificate",
+    "CreditPolicy",
+    "CreditRule",
+    "Evaluation",
     "Film",
     "Handout",
     "InService",
@@ -40,6 +44,7 @@ __all__ = [
     "Packet",
     "Presentation",
     "Recording",
+    "SignIn",
 ]
 
 ITEM_KINDS = (
@@ -140,6 +145,9 @@ class _ItemBase(_Model):
     file: RelPath | None = None
     """A file inside the packet folder (PDF, PNG or JPEG; .docx/.pptx/.odt through
     LibreOffice) merged into the in-service's binder."""
+    length_pages: Annotated[int, Field(strict=True, ge=1, le=100_000)] | None = None
+    """Length in pages (of a book or report), for page-based credit rules. Items
+    with a ``file`` count that file's pages when this is not given."""
 
 
 class _FileItem(_ItemBase):
@@ -253,6 +261,51 @@ Item = Annotated[
 """One resource in an in-service; ``kind`` chooses which fields apply."""
 
 
+class SignIn(_Model):
+    """A sign-in roster printed with the in-service."""
+
+    rows: Annotated[int, Field(strict=True, ge=1, le=500)] = 20
+    """Numbered rows to print (the roster runs onto more pages as needed)."""
+    columns: list[Text] = Field(default_factory=list, max_length=4)
+    """Extra columns after name, role and signature, e.g. ``[Case number]``."""
+
+
+class Evaluation(_Model):
+    """An evaluation form printed with the in-service."""
+
+    questions: list[Text] = Field(
+        default_factory=lambda: [
+            "The in-service met its stated objectives.",
+            "The presenter knew the subject well.",
+            "I can use what I learned in my advocacy.",
+            "The materials were useful.",
+        ],
+        max_length=20,
+    )
+    """Statements rated on a five-point scale from "strongly disagree" to "strongly agree"."""
+    open_questions: list[Text] = Field(
+        default_factory=lambda: [
+            "What was the most useful part of this in-service?",
+            "What would you change, or like to learn about next?",
+        ],
+        max_length=8,
+    )
+    """Questions answered in writing, each with a ruled box."""
+    url: Url | None = None
+    """The online version of the form; printed with a QR code."""
+
+
+class Certificate(_Model):
+    """Certificates of completion for the in-service's attendees."""
+
+    signer: Text
+    """Who signs the certificates."""
+    signer_title: OptText | None = None
+    """The signer's role, e.g. ``Training Coordinator``."""
+    signature: RelPath | None = None
+    """A PNG or JPEG of the signature, inside the packet folder."""
+
+
 class InService(_Model):
     """One in-service training session: it becomes one binder."""
 
@@ -275,6 +328,20 @@ class InService(_Model):
     handout_placement: Literal["end", "inline"] = "end"
     """Where the binder puts merged files: ``end`` (after the links appendix) or
     ``inline`` (right after their item's entry)."""
+    signin: SignIn | None = None
+    """Print a sign-in roster with the binder (``signin: {}`` for the defaults)."""
+    evaluation: Evaluation | None = None
+    """Print an evaluation form with the binder (``evaluation: {}`` for the defaults)."""
+    credit_log: StrictBool = False
+    """Print a self-study credit log for the articles, recordings and films."""
+    kit_placement: Literal["end", "front"] = "end"
+    """Where the roster, evaluation and credit log go: ``end`` of the binder, or
+    ``front`` (right after the contents)."""
+    certificate: Certificate | None = None
+    """Certificates of completion (``packetgen certificates``)."""
+    attendees: list[Text] | RelPath | None = None
+    """Who attended: a list of names, or a CSV file in the packet folder with a
+    ``name`` column (``--attendees`` on the command line overrides it)."""
 
     @field_validator("id")
     @classmethod
@@ -285,6 +352,52 @@ class InService(_Model):
                 f" (like csec-understanding), found {value!r}"
             )
         return value
+
+
+class CreditRule(_Model):
+    """How much in-service credit one item of a kind earns."""
+
+    hours: NonNegative | None = None
+    """Fixed hours per item; with ``per_pages``, the hours for each ``per_pages`` pages."""
+    running_time: StrictBool = False
+    """Count the item's ``minutes`` (a film's or recording's running time)."""
+    per_pages: Annotated[int, Field(strict=True, ge=1)] | None = None
+    """Pages for each ``hours`` of credit (e.g. 0.5 hours per 50 pages)."""
+    cap: NonNegative | None = None
+    """The most one item of this kind can earn, in hours."""
+
+    @model_validator(mode="after")
+    def _one_way(self) -> CreditRule:
+        if self.running_time and (self.per_pages is not None or self.hours is not None):
+            raise ValueError("give either running_time: true or hours (with per_pages), not both")
+        if self.per_pages is not None and self.hours is None:
+            raise ValueError("per_pages needs hours: the credit for each per_pages pages")
+        if not self.running_time and self.hours is None:
+            raise ValueError("expected hours: N, running_time: true, or per_pages with hours")
+        return self
+
+
+class CreditPolicy(_Model):
+    """The program's rules for in-service credit, per item kind."""
+
+    article: CreditRule | None = None
+    """Credit for articles."""
+    recording: CreditRule | None = None
+    """Credit for recordings."""
+    handout: CreditRule | None = None
+    """Credit for handouts."""
+    presentation: CreditRule | None = None
+    """Credit for slide decks."""
+    film: CreditRule | None = None
+    """Credit for films."""
+    campaign: CreditRule | None = None
+    """Credit for campaigns."""
+    link: CreditRule | None = None
+    """Credit for web pages."""
+    note: CreditRule | None = None
+    """Credit for notes."""
+    round_to: Annotated[float, Field(strict=True, gt=0, le=1)] = 0.25
+    """Each item's credit is rounded to the nearest multiple of this (hours)."""
 
 
 class Packet(_Model):
@@ -309,6 +422,8 @@ class Packet(_Model):
     rough photocopies (codes get bigger)."""
     advisory: OptText | None = None
     """Content note printed in a quiet box on the cover."""
+    credit: CreditPolicy | None = None
+    """How items earn in-service credit; an in-service's ``hours`` wins when given."""
     inservices: Annotated[list[InService], Field(min_length=1)]
     """The in-service trainings in this packet (at least one)."""
 
