@@ -80,7 +80,8 @@ def credit_for(
                 title, kind, 0.0, "no page count (length_pages: or a file), so no credit"
             )
         raw = rule.hours * pages / rule.per_pages
-        how = f"{pages} page{'' if pages == 1 else 's'} at {_h(rule.hours)} per {rule.per_pages} pages"
+        unit = "page" if pages == 1 else "pages"
+        how = f"{pages} {unit} at {_h(rule.hours)} per {rule.per_pages} pages"
     else:
         assert rule.hours is not None
         raw = rule.hours
