@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -111,3 +112,23 @@ def test_failed_build_creates_no_output_folder(tmp_path: Path) -> None:
     with pytest.raises(PacketgenError, match=r"missing\.png"):
         build(spec, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_progress_lines_quiet_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = _copy_example(tmp_path)
+    out = tmp_path / "out"
+    args = ["build", str(spec), "-o", str(out), "--only", "unlocking-the-narrative", "-j", "1"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    # Not a terminal (pytest captures): plain numbered lines on stderr.
+    assert "[1/2] Laid out unlocking-the-narrative.pdf" in captured.err
+    assert "[2/2] Laid out unlocking-the-narrative.html" in captured.err
+    assert main([*args, "-q"]) == 0
+    assert capsys.readouterr() == ("", "")
+    assert main([*args, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    data = json.loads(captured.out)
+    assert [o["kind"] for o in data["outputs"]] == ["binder", "html"]
+    assert all(o["cached"] for o in data["outputs"])
+    assert data["hours"]["unlocking-the-narrative"] == 0

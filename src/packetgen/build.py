@@ -33,10 +33,46 @@ from .render import document_view, render_document
 from .spec import Packet
 from .themes import Theme, load_theme
 
-__all__ = ["BuildResult", "OutputFile", "build", "packet_links", "render_html"]
+__all__ = [
+    "BuildResult",
+    "OutputFile",
+    "Progress",
+    "ProgressEvent",
+    "build",
+    "packet_links",
+    "render_html",
+]
 
 Format = Literal["pdf", "html", "both"]
-Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """A step of a build, for progress bars and logs."""
+
+    message: str
+    done: int
+    """Outputs finished so far."""
+    total: int
+    """Outputs this build writes."""
+
+
+Progress = Callable[[ProgressEvent], None]
+
+
+class _Reporter:
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress = progress
+        self.done = 0
+        self.total = total
+
+    def note(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(ProgressEvent(message, self.done, self.total))
+
+    def advance(self, message: str) -> None:
+        self.done += 1
+        self.note(message)
 
 
 @dataclass(frozen=True)
@@ -109,10 +145,12 @@ def build(
     reuses outputs whose inputs have not changed (kept in
     ``out_dir/.packetgen-cache``).
     """
-    say = progress or (lambda _message: None)
     out = Path(out_dir)
     packet = _with_overrides(_as_packet(packet_or_path), paper, theme)
     selected = _select(packet, only)
+    per_inservice = (format in ("pdf", "both")) + (format in ("html", "both"))
+    book_too = format in ("pdf", "both") and only is None
+    say = _Reporter(progress, len(selected) * per_inservice + book_too)
     _refuse_overwriting_inputs(packet, out, selected)
     store = BuildCache(out / CACHE_DIR_NAME if cache else None)
     links = collect_links(packet)
@@ -166,7 +204,7 @@ def packet_links(packet: Packet | str | os.PathLike[str]) -> LinkTable:
     handouts included."""
     packet = _as_packet(packet)
     links = collect_links(packet)
-    _scan_handouts(packet, links, BuildCache(None), lambda _message: None)
+    _scan_handouts(packet, links, BuildCache(None), _Reporter(None, 0))
     return links
 
 
@@ -174,7 +212,7 @@ def packet_links(packet: Packet | str | os.PathLike[str]) -> LinkTable:
 
 
 def _scan_handouts(
-    packet: Packet, links: LinkTable, store: BuildCache, say: Progress
+    packet: Packet, links: LinkTable, store: BuildCache, say: _Reporter
 ) -> dict[str, list[str]]:
     """Number the links inside every handout (in packet order) and collect warnings.
 
@@ -196,7 +234,7 @@ def _scan_handouts(
         )
         found = store.get_json(key)
         if found is None:
-            say(f"Opening the handouts of {inservice.id}")
+            say.note(f"Opening the handouts of {inservice.id}")
             from .binder import open_inservice_handouts  # see _run_job for why here
 
             binder = open_inservice_handouts(packet, inservice.id)
@@ -216,7 +254,7 @@ def _binders(
     store: BuildCache,
     runner: _Runner,
     result: BuildResult,
-    say: Progress,
+    say: _Reporter,
 ) -> dict[str, int]:
     """``<id>.pdf`` for each selected in-service; returns their page counts."""
     jobs = [
@@ -244,7 +282,7 @@ def _book(
     store: BuildCache,
     runner: _Runner,
     result: BuildResult,
-    say: Progress,
+    say: _Reporter,
 ) -> None:
     """``packet.pdf``: the front matter, every in-service renumbered, the links appendix."""
     packet, links, theme = context.packet, context.links, context.theme
@@ -261,6 +299,7 @@ def _book(
         result.outputs.append(
             OutputFile(staging.out_dir / "packet.pdf", "book", None, meta.get("pages"), True)
         )
+        say.advance("packet.pdf is unchanged")
         return
     from . import book  # see _run_job for why here
 
@@ -279,9 +318,10 @@ def _book(
     parts: dict[str, Path] = {}
     for job, done in _run_cached(jobs, staging, store, runner, say, keep=True):
         parts[job.inservice_id] = done.path
-    say("Assembling packet.pdf")
+    say.note("Assembling packet.pdf")
     data, pages = book.join(packet, links, theme, plan, parts)
     target.write_bytes(data)
+    say.advance(f"Wrote packet.pdf ({pages} pages)")
     store.put(key, {"pages": pages}, {"output": target})
     result.outputs.append(OutputFile(staging.out_dir / "packet.pdf", "book", None, pages))
 
@@ -293,7 +333,7 @@ def _pages(
     store: BuildCache,
     runner: _Runner,
     result: BuildResult,
-    say: Progress,
+    say: _Reporter,
 ) -> None:
     """``<id>.html`` for each selected in-service."""
     jobs = [
@@ -417,7 +457,7 @@ def _run_cached(
     staging: Staging,
     store: BuildCache,
     runner: _Runner,
-    say: Progress,
+    say: _Reporter,
     *,
     keep: bool = False,
 ) -> Iterator[tuple[_Job, _Done]]:
@@ -438,9 +478,20 @@ def _run_cached(
             shutil.copyfile(entry / "output", target)
             cached[job.name] = (meta.get("pages"), tuple(meta.get("warnings", ())))
         else:
-            say(f"Laying out {job.name}")
             todo.append((job, target))
-    fresh = dict(zip((job.name for job, _t in todo), runner.run(todo), strict=True))
+    if todo:
+        names = [job.name for job, _t in todo]
+        say.note(
+            f"Laying out {names[0]}" + (f" and {len(names) - 1} more" if len(names) > 1 else "")
+        )
+    fresh: dict[str, tuple[int | None, tuple[str, ...]]] = {}
+    for (job, _target), outcome in zip(todo, runner.run(todo), strict=True):
+        fresh[job.name] = outcome
+        if not keep:
+            say.advance(f"Laid out {job.name}")
+    for job in jobs:
+        if job.name not in fresh and not keep:
+            say.advance(f"{job.name} is unchanged")
     for job in jobs:
         target = staged[job.name]
         if job.name in fresh:

@@ -142,21 +142,22 @@ def build(
     Writes OUT/<id>.pdf (the binder: packet pages and handouts) and
     OUT/<id>.html for every in-service, and OUT/packet.pdf with all of them.
     """
+    from ._progress import progress_display
     from .build import build as run_build
 
-    progress = (lambda message: click.echo(message, err=True)) if verbose and not quiet else None
-    result = run_build(
-        spec,
-        out_dir,
-        paper=paper,
-        theme=theme,
-        only=list(only) or None,
-        format=fmt,  # type: ignore[arg-type]  # click.Choice guarantees the literal
-        strict=strict,
-        progress=progress,
-        jobs=jobs or os.cpu_count() or 1,
-        cache=not no_cache,
-    )
+    with progress_display(quiet=quiet or as_json, verbose=verbose) as progress:
+        result = run_build(
+            spec,
+            out_dir,
+            paper=paper,
+            theme=theme,
+            only=list(only) or None,
+            format=fmt,  # type: ignore[arg-type]  # click.Choice guarantees the literal
+            strict=strict,
+            progress=progress,
+            jobs=jobs or os.cpu_count() or 1,
+            cache=not no_cache,
+        )
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
     elif not quiet:
