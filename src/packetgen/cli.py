@@ -378,7 +378,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        cli.main(args=args, prog_name="packetgen", standalone_mode=False)
+        # Without standalone mode click returns the code of a click Exit
+        # (e.g. `links --check` finding a broken link) instead of exiting.
+        code = cli.main(args=args, prog_name="packetgen", standalone_mode=False)
     except PacketgenError as exc:
         click.echo(f"Error: {exc}", err=True)
         return 1
@@ -399,4 +401,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-    return 0
+    return code if isinstance(code, int) else 0
