@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from packetgen import PacketgenError
 from packetgen.build import build
@@ -18,8 +19,14 @@ pytestmark = pytest.mark.slow
 
 
 def _copy_example(tmp_path: Path) -> Path:
+    """The example packet cut down to three in-services (one with handouts), for speed."""
     shutil.copytree(EXAMPLE.parent, tmp_path / "packet")
-    return tmp_path / "packet" / "packet.yaml"
+    spec = tmp_path / "packet" / "packet.yaml"
+    data = yaml.safe_load(spec.read_text())
+    keep = {"advocating-webinar", "csec-understanding", "unlocking-the-narrative"}
+    data["inservices"] = [s for s in data["inservices"] if s["id"] in keep]
+    spec.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return spec
 
 
 def _outputs(out: Path) -> dict[str, bytes]:
@@ -61,7 +68,7 @@ def test_changed_item_text_rebuilds_only_its_inservice(tmp_path: Path) -> None:
     build(spec, out, format="pdf")
     spec.write_text(spec.read_text().replace("Read it at your own pace", "Read it slowly"))
     # The advisory is on every cover: everything is laid out again.
-    assert len(build(spec, out, format="pdf").rebuilt) == 6
+    assert len(build(spec, out, format="pdf").rebuilt) == 4
     spec.write_text(spec.read_text().replace("The Boston program", "The program"))
     result = build(spec, out, format="pdf")
     assert {(o.kind, o.inservice) for o in result.rebuilt} == {
