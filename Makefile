@@ -73,3 +73,20 @@ schema: venv
 
 clean:
 	rm -rf $(OUT) dist build .pytest_cache .mypy_cache .ruff_cache
+
+# Fuzz the handout reader by hand (not in CI): installs atheris into the venv if
+# missing, writes a seed corpus, then runs for FUZZ_SECONDS. Crashes, timeouts and
+# out-of-memory inputs are saved as fuzz/crash-*, fuzz/timeout-*, fuzz/oom-*.
+FUZZ_SECONDS ?= 300
+.PHONY: fuzz
+fuzz: venv
+	$(PY) -c "import atheris" 2>/dev/null || $(PY) -m pip install --quiet atheris
+	$(PY) fuzz/fuzz_handouts.py --seeds fuzz/corpus
+	cd fuzz && $(abspath $(PY)) fuzz_handouts.py corpus -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=2048
+
+# The speed benchmark (issue 7): fresh processes, medians of up to 5 runs, the
+# ratios against WeasyPrint alone and qpdf; prints the table the README shows and
+# writes benchmarks/results.json. Keeps to 10 minutes on 2 cores.
+# BENCH_ARGS=--quick for a one-run smoke test; BENCH_ARGS="--budget 0" for no time limit.
+bench: venv system-deps
+	$(PY) benchmarks/run.py $(BENCH_ARGS)

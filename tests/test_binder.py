@@ -411,7 +411,9 @@ def test_example_binders_include_their_handouts(tmp_path: Path) -> None:
         "Session handout": 5,
         "Understanding and Supporting Victims of CSEC: slides": 8,
     }
-    assert pages["csec-understanding"] == 7 + 3 + 3  # packet pages, handouts, sign-in (2) and evaluation
+    assert (
+        pages["csec-understanding"] == 7 + 3 + 3
+    )  # packet pages, handouts, sign-in (2) and evaluation
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")

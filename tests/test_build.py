@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from packetgen import PacketgenError
+from packetgen import LimitError, PacketgenError
 from packetgen.build import build
 from packetgen.cli import main
 
@@ -139,3 +139,27 @@ def test_progress_lines_quiet_and_json(tmp_path: Path, capsys: pytest.CaptureFix
     assert [o["kind"] for o in data["outputs"]] == ["binder", "html"]
     assert all(o["cached"] for o in data["outputs"])
     assert data["hours"]["unlocking-the-narrative"] == 0
+
+
+def test_isolated_build_with_limits(tmp_path: Path) -> None:
+    spec = _copy_example(tmp_path)
+    events: list[str] = []
+    result = build(
+        spec,
+        tmp_path / "out",
+        only=["unlocking-the-narrative"],
+        timeout=120,
+        max_memory=3 * 1024**3,
+        progress=lambda event: events.append(f"{event.done}/{event.total} {event.message}"),
+    )
+    assert [o.path.name for o in result.outputs] == [
+        "unlocking-the-narrative.pdf",
+        "unlocking-the-narrative.html",
+    ]
+    assert "2/2 Laid out unlocking-the-narrative.html" in events
+    with pytest.raises(LimitError, match=r"took longer than 0\.5 s"):
+        build(spec, tmp_path / "slow", timeout=0.5, cache=False)
+    assert not (tmp_path / "slow").exists()
+    with pytest.raises(PacketgenError) as info:
+        build(tmp_path / "missing.yaml", tmp_path / "x", timeout=60)
+    assert "cannot read the spec: it does not exist" in str(info.value)

@@ -54,7 +54,9 @@ def _spec(tmp_path: Path, *paths: str, base: str) -> Path:
     return spec
 
 
-def test_links_check_exit_codes(tmp_path: Path, site: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_links_check_exit_codes(
+    tmp_path: Path, site: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     spec = _spec(tmp_path, "/ok", "/moved", base=site)
     assert main(["links", str(spec), "--check", "--timeout", "2"]) == 0
     out = capsys.readouterr().out
@@ -89,4 +91,18 @@ def test_verify_and_preview_commands(tmp_path: Path, capsys: pytest.CaptureFixtu
         "unlocking-the-narrative-page-1.png",
         "unlocking-the-narrative-page-2.png",
     ]
-    assert main(["build", str(EXAMPLE), "-o", str(tmp_path / "out"), "--only", "unlocking-the-narrative", "--verify", "-q"]) == 0
+    assert (
+        main(
+            [
+                "build",
+                str(EXAMPLE),
+                "-o",
+                str(tmp_path / "out"),
+                "--only",
+                "unlocking-the-narrative",
+                "--verify",
+                "-q",
+            ]
+        )
+        == 0
+    )

@@ -105,9 +105,8 @@ def test_every_output_of_the_example_verifies(
         else:
             assert report.required == [ref.url for ref in table.links]
         k, n = len(report.required or []), len(report.codes)
-        expected = (
-            f"OK: {n} code{'' if n == 1 else 's'}, "
-            + ("the spec link found" if k == 1 else f"all {k} spec links found")
+        expected = f"OK: {n} code{'' if n == 1 else 's'}, " + (
+            "the spec link found" if k == 1 else f"all {k} spec links found"
         )
         assert format_verify(report).splitlines()[-1] == expected
 

@@ -31,7 +31,7 @@ from .loader import load_packet
 from .markdown import images_in
 from .render import document_view, render_document
 from .spec import Packet
-from .themes import Theme, load_theme
+from .themes import BUILTIN_THEMES, Theme, load_theme
 
 __all__ = [
     "BuildResult",
@@ -136,6 +136,8 @@ def build(
     progress: Progress | None = None,
     jobs: int = 1,
     cache: bool = True,
+    timeout: float | None = None,
+    max_memory: int | None = None,
 ) -> BuildResult:
     """Build the packet's outputs into ``out_dir``.
 
@@ -144,7 +146,61 @@ def build(
     ``jobs`` in-services are laid out at once in worker processes; ``cache``
     reuses outputs whose inputs have not changed (kept in
     ``out_dir/.packetgen-cache``).
+
+    With ``timeout`` (seconds) or ``max_memory`` (bytes) the whole build runs
+    in a separate worker process that is stopped at the limit, raising
+    :class:`~packetgen.errors.LimitError`: use both for untrusted input.
     """
+    options = {
+        "paper": paper,
+        "theme": theme,
+        "only": only,
+        "format": format,
+        "strict": strict,
+        "jobs": jobs,
+        "cache": cache,
+    }
+    if timeout is None and max_memory is None:
+        return _build(packet_or_path, out_dir, progress=progress, **options)  # type: ignore[arg-type]
+    from ._isolation import run_isolated
+
+    def relay(message: str) -> None:
+        if progress is not None:
+            done, total, text = message.split(" ", 2)
+            progress(ProgressEvent(text, int(done), int(total)))
+
+    return run_isolated(
+        _build,
+        packet_or_path,
+        out_dir,
+        progress=_report_from_worker if progress is not None else None,
+        timeout=timeout,
+        max_memory=max_memory,
+        on_progress=relay,
+        **options,
+    )
+
+
+def _report_from_worker(event: ProgressEvent) -> None:
+    """Progress from an isolated build, sent to the caller (must pickle by reference)."""
+    from ._isolation import report_progress
+
+    report_progress(f"{event.done} {event.total} {event.message}")
+
+
+def _build(
+    packet_or_path: Packet | str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    paper: str | None,
+    theme: str | None,
+    only: Sequence[str] | None,
+    format: Format,
+    strict: bool,
+    progress: Progress | None,
+    jobs: int,
+    cache: bool,
+) -> BuildResult:
     out = Path(out_dir)
     packet = _with_overrides(_as_packet(packet_or_path), paper, theme)
     selected = _select(packet, only)
@@ -295,7 +351,7 @@ def _book(
     hit = store.get(key)
     if hit is not None:
         meta, entry = hit
-        shutil.copyfile(entry / "output", target)
+        _copy(entry / "output", target, "packet.pdf")
         result.outputs.append(
             OutputFile(staging.out_dir / "packet.pdf", "book", None, meta.get("pages"), True)
         )
@@ -379,6 +435,14 @@ class _Done:
 
 def _run_job(context: _Context, job: _Job, target: Path) -> tuple[int | None, tuple[str, ...]]:
     """Lay out one output into ``target``; runs in a worker process when ``jobs > 1``."""
+    try:
+        return _lay_out(context, job, target)
+    except OSError as exc:
+        # A full disk or a vanished output folder, while writing.
+        raise BuildError(f"cannot write {target.parent / job.name}: {exc.strerror}") from None
+
+
+def _lay_out(context: _Context, job: _Job, target: Path) -> tuple[int | None, tuple[str, ...]]:
     if job.kind == "html":
         html = render_html(
             context.packet, job.inservice_id, links=context.links, theme=context.theme
@@ -430,9 +494,17 @@ class _Runner:
     def __enter__(self) -> _Runner:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        if self._pool is None:
+            return
+        if kind is None:
+            self._pool.shutdown(wait=True)
+            return
+        # A failure or an interrupt: stop the workers now instead of letting
+        # them finish laying out pages nobody will use.
+        for process in list(getattr(self._pool, "_processes", {}).values()):
+            process.terminate()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def run(self, work: list[tuple[_Job, Path]]) -> Iterator[tuple[int | None, tuple[str, ...]]]:
         if self.jobs == 1 or len(work) < 2:
@@ -475,7 +547,7 @@ def _run_cached(
         hit = store.get(job.key)
         if hit is not None:
             meta, entry = hit
-            shutil.copyfile(entry / "output", target)
+            _copy(entry / "output", target, job.name)
             cached[job.name] = (meta.get("pages"), tuple(meta.get("warnings", ())))
         else:
             todo.append((job, target))
@@ -501,6 +573,13 @@ def _run_cached(
         else:
             pages, warnings = cached[job.name]
             yield job, _Done(target, pages, warnings, cached=True)
+
+
+def _copy(source: Path, target: Path, name: str) -> None:
+    try:
+        shutil.copyfile(source, target)
+    except OSError as exc:
+        raise BuildError(f"cannot write {target.parent / name}: {exc.strerror}") from None
 
 
 def _key(context: _Context, inservice_id: str, what: str) -> str:
@@ -611,6 +690,13 @@ def _refuse_overwriting_inputs(packet: Packet, out: Path, selected: list[str]) -
     inputs = {packet.source.resolve()} if packet.source is not None else set()
     for _inservice, item in packet.file_items():
         inputs.add((packet.folder / item.file).resolve())
+    for inservice in packet.inservices:
+        for text in _markdown_fields(inservice):
+            inputs.update((packet.folder / src).resolve() for src in images_in(text))
+    if packet.theme not in BUILTIN_THEMES:
+        theme_folder = packet.folder / packet.theme
+        if theme_folder.is_dir():
+            inputs.update(p.resolve() for p in theme_folder.rglob("*") if p.is_file())
     names = [f"{i}.pdf" for i in selected] + [f"{i}.html" for i in selected] + ["packet.pdf"]
     for name in names:
         target = (out / name).resolve()

@@ -7,19 +7,20 @@ printed as ``Error: …`` with exit code 1; usage errors exit with 2.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import click
 
 from . import _summary
 from ._version import __version__
-from .errors import PacketgenError
+from .errors import LimitError, PacketgenError
 from .loader import load_packet
 from .schema import json_schema
 from .starter import write_starter
@@ -117,6 +118,21 @@ def init(directory: Path, force: bool) -> None:
     "--no-cache", is_flag=True, help="Lay out every output again instead of reusing unchanged ones."
 )
 @click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=600.0,
+    show_default=True,
+    help="Stop the build after this many seconds (it runs in a separate process).",
+)
+@click.option(
+    "--max-memory",
+    type=click.IntRange(min=128),
+    default=4096,
+    show_default=True,
+    metavar="MB",
+    help="Stop the build when it needs more memory than this.",
+)
+@click.option(
     "--verify",
     "verify_after",
     is_flag=True,
@@ -135,6 +151,8 @@ def build(
     as_json: bool,
     jobs: int | None,
     no_cache: bool,
+    timeout: float,
+    max_memory: int,
     verify_after: bool,
 ) -> None:
     """Build SPEC into PDFs and HTML in the --out folder.
@@ -145,7 +163,10 @@ def build(
     from ._progress import progress_display
     from .build import build as run_build
 
-    with progress_display(quiet=quiet or as_json, verbose=verbose) as progress:
+    with (
+        _limits(timeout=timeout, max_memory=max_memory),
+        progress_display(quiet=quiet or as_json, verbose=verbose) as progress,
+    ):
         result = run_build(
             spec,
             out_dir,
@@ -183,12 +204,64 @@ def build(
             raise PacketgenError("QR check failed:\n" + "\n".join(failed))
 
 
+class _TimedOut(BaseException):
+    """The build's time limit passed (SIGALRM)."""
+
+
+@contextlib.contextmanager
+def _limits(*, timeout: float, max_memory: int) -> Iterator[None]:
+    """Time and memory limits for this process (and the workers it starts).
+
+    The library isolates a build in a worker process when asked; the CLI is
+    already a process of its own, so it limits itself and pays no start-up.
+    """
+    import resource
+
+    old_memory = resource.getrlimit(resource.RLIMIT_AS)
+    limit = max_memory * 1024 * 1024
+    if old_memory[1] == resource.RLIM_INFINITY or limit <= old_memory[1]:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, old_memory[1]))
+
+    def expire(signum: int, frame: object) -> None:
+        raise _TimedOut
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGALRM, expire) if in_main else None
+    if in_main:
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        yield
+    except _TimedOut:
+        raise LimitError(
+            f"the build took longer than {timeout:g} s and was stopped; earlier outputs are"
+            " unchanged (raise the limit with --timeout)"
+        ) from None
+    except MemoryError:
+        raise LimitError(
+            f"the build needed more than {max_memory} MB of memory and was stopped; earlier"
+            " outputs are unchanged (raise the limit with --max-memory)"
+        ) from None
+    finally:
+        if in_main:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        resource.setrlimit(resource.RLIMIT_AS, old_memory)
+
+
 class _Terminated(BaseException):
     """SIGTERM, raised in the main thread so ``finally`` blocks clean up."""
 
 
+class _Interrupted(BaseException):
+    """SIGINT, raised past click (which would print "Aborted.") to our handler."""
+
+
 def _on_sigterm(signum: int, frame: object) -> None:
     raise _Terminated
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    raise _Interrupted
 
 
 @cli.command()
@@ -302,14 +375,17 @@ def serve(spec: Path, port: int, host: str, pdf: bool, open_browser: bool) -> No
     """
     from .serve import serve as run_server
 
-    run_server(
-        spec,
-        host=host,
-        port=port,
-        pdf=pdf,
-        open_browser=open_browser,
-        on_event=lambda line: click.echo(line, err=True),
-    )
+    try:
+        run_server(
+            spec,
+            host=host,
+            port=port,
+            pdf=pdf,
+            open_browser=open_browser,
+            on_event=lambda line: click.echo(line, err=True),
+        )
+    except _Interrupted:
+        click.echo("Stopped.", err=True)
 
 
 @cli.command()
@@ -374,9 +450,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     outputs are only ever replaced by a finished file.
     """
     args = list(sys.argv[1:] if argv is None else argv)
-    previous = None
+    previous = previous_int = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        previous_int = signal.signal(signal.SIGINT, _on_sigint)
     try:
         # Without standalone mode click returns the code of a click Exit
         # (e.g. `links --check` finding a broken link) instead of exiting.
@@ -392,7 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Interrupted):
         click.echo("Interrupted; earlier outputs are unchanged.", err=True)
         return 130
     except _Terminated:
@@ -401,4 +478,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)
     return code if isinstance(code, int) else 0

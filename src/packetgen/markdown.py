@@ -17,6 +17,8 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup, escape
 
+from .errors import LimitError
+
 __all__ = ["links_in", "render_markdown"]
 
 MAX_MARKDOWN_CHARS = 20_000
@@ -35,10 +37,21 @@ def _parser() -> MarkdownIt:
     return md
 
 
+def _check_length(text: str) -> None:
+    # The loader refuses longer fields with their place in the spec; this
+    # guards callers that render Markdown without loading a spec.
+    if len(text) > MAX_MARKDOWN_CHARS:
+        raise LimitError(
+            f"a Markdown text of {len(text):,} characters is longer than the limit of"
+            f" {MAX_MARKDOWN_CHARS:,}"
+        )
+
+
 def links_in(text: str | None) -> list[str]:
     """Web URLs linked from ``text``, in order of appearance (duplicates kept once)."""
     if not text:
         return []
+    _check_length(text)
     found: dict[str, None] = {}
     for token in _walk(_parser().parse(text)):
         if token.type == "link_open":
@@ -52,6 +65,7 @@ def images_in(text: str | None) -> list[str]:
     """Image sources in ``text`` (checked by the renderer: only packet files)."""
     if not text:
         return []
+    _check_length(text)
     return [
         str(token.attrGet("src") or "")
         for token in _walk(_parser().parse(text))
@@ -80,6 +94,7 @@ def render_markdown(
     """
     if not text:
         return Markup("")
+    _check_length(text)
     env: dict[str, Any] = {"link_number": link_number, "image_src": image_src}
     html = _parser().render(text, env)
     return Markup(html)

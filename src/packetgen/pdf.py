@@ -83,6 +83,9 @@ def layout_html(html: str, *, base: Path, roots: tuple[Path, ...], what: str) ->
         document = weasyprint.HTML(
             string=html, base_url=base.resolve().as_uri() + "/", url_fetcher=fetcher
         ).render()
+    except OSError as exc:
+        # WeasyPrint writes font files to the temporary folder: a full disk ends here.
+        raise BuildError(f"{what}: cannot lay out the pages: {exc.strerror or exc}") from None
     except (ValueError, TypeError, AssertionError, RecursionError) as exc:
         raise BuildError(f"{what}: WeasyPrint could not lay out the pages: {exc}") from None
     finally:

@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from ._repro import w3c_build_date
 from ._version import __version__
 from .credit import inservice_hours
-from .errors import Problem, SpecError
-from .links import LinkRef, LinkTable
+from .errors import BuildError, Problem, SpecError
+from .links import LinkRef, LinkTable, to_uri
 from .loader import check_path
 from .markdown import is_web_url, render_markdown
 from .spec import InService, Packet
@@ -67,6 +69,8 @@ class QRView:
     label: str
     svg: Markup
     size_mm: float
+    uri: str = ""
+    """The ASCII form of ``url`` for links (IDNA host); the QR code carries ``url``."""
 
     @property
     def label_html(self) -> Markup:
@@ -273,7 +277,7 @@ class _Renderer:
         element_id = key if count == 0 else f"{key}-{count}"
         size = ref.qr.size_mm()
         svg = ref.qr.svg(title=f"QR code for {title}: {ref.label}", element_id=element_id)
-        return QRView(ref.number, ref.url, ref.label, Markup(svg), size)
+        return QRView(ref.number, ref.url, ref.label, Markup(svg), size, to_uri(ref.url))
 
     def inservice(
         self,
@@ -425,7 +429,9 @@ def _dotted(loc: Sequence[str | int]) -> str:
 def _environment(template_dir: Path | None) -> jinja2.Environment:
     search = [str(template_dir)] if template_dir is not None else []
     search.append(str(_TEMPLATES))
-    return jinja2.Environment(
+    # Sandboxed: a theme's template overrides may come from an untrusted upload,
+    # and an ordinary environment lets a template reach any Python object.
+    return ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(search),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -531,4 +537,14 @@ def _kit_entries(view: InServiceView) -> list[TocEntry]:
 def render_document(view: object, theme: Theme, template: str = "inservice.html.j2") -> str:
     """Render ``view`` with the theme's templates (overrides first)."""
     env = _environment(theme.template_dir)
-    return env.get_template(template).render(doc=view)
+    try:
+        return env.get_template(template).render(doc=view)
+    except SecurityError as exc:
+        raise BuildError(f"the theme's templates tried something not allowed: {exc}") from None
+    except jinja2.TemplateError as exc:
+        where = (
+            f" ({exc.name}, line {exc.lineno})"
+            if isinstance(exc, jinja2.TemplateSyntaxError)
+            else ""
+        )
+        raise BuildError(f"the theme's templates failed{where}: {exc}") from None
