@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import PacketgenError, Problem, SpecError
+from .errors import PacketgenError, Problem, SpecError, utf8_problem
 
 __all__ = ["Attendee", "read_attendees"]
 
@@ -51,20 +51,8 @@ def read_attendees(path: Path, *, shown: str | None = None) -> tuple[list[Attend
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise SpecError(
-            [
-                Problem(
-                    name,
-                    line,
-                    col,
-                    "",
-                    f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x}; save the list"
-                    " as CSV UTF-8 (in Excel: Save As, then 'CSV UTF-8')",
-                )
-            ]
-        ) from None
+        advice = "save the list as CSV UTF-8 (in Excel: Save As, then 'CSV UTF-8')"
+        raise SpecError([utf8_problem(raw, exc, name, advice)]) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)

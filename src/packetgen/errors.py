@@ -109,3 +109,12 @@ class BuildError(PacketgenError):
 
 class LimitError(PacketgenError):
     """The build went past a limit on time, memory or size and was stopped."""
+
+
+def utf8_problem(raw: bytes, exc: UnicodeDecodeError, name: str, advice: str) -> Problem:
+    """Where a file stops being UTF-8, as a :class:`Problem` (1-based line and column)."""
+    line = raw.count(b"\n", 0, exc.start) + 1
+    col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+    return Problem(
+        name, line, col, "", f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x}; {advice}"
+    )

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from ._sources import Loc, SourceDoc, SourceProblems, dotted, parse
-from .errors import Problem, SpecError
+from .errors import Problem, SpecError, utf8_problem
 from .markdown import MAX_MARKDOWN_CHARS
 from .spec import ITEM_KINDS, Packet, item_fields
 
@@ -99,20 +99,7 @@ def _read_text(path: Path, name: str) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise SpecError(
-            [
-                Problem(
-                    name,
-                    line,
-                    col,
-                    "",
-                    f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x};"
-                    " save the file as UTF-8",
-                )
-            ]
-        ) from None
+        raise SpecError([utf8_problem(raw, exc, name, "save the file as UTF-8")]) from None
     if "\x00" in text:
         raise SpecError([Problem(name, None, None, "", "expected a text file, found binary data")])
     if not text.strip():

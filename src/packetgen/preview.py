@@ -12,16 +12,15 @@ so a failure leaves no half-updated set behind.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
 from ._atomic import write_bytes_atomic
+from ._pdfium import open_pdf
 from .errors import PacketgenError
 from .handouts import parse_page_selection
 
@@ -59,7 +58,7 @@ def preview_pdf(
     pdfium = _pdfium()
     outputs: list[tuple[Path, bytes]] = []
     thumbnails: list[tuple[int, Image.Image]] = []
-    with _open(pdf, pdfium) as doc:
+    with open_pdf(pdf, pdfium) as doc:
         try:
             indexes = list(dict.fromkeys(parse_page_selection(pages, len(doc))))
         except ValueError as exc:
@@ -175,20 +174,3 @@ def _pdfium() -> Any:
             "previews need the pypdfium2 package; install it with `pip install pypdfium2`"
         ) from None
     return pypdfium2
-
-
-@contextlib.contextmanager
-def _open(pdf: Path, pdfium: Any) -> Iterator[Any]:
-    if not pdf.is_file():
-        what = "is a folder, not a PDF" if pdf.is_dir() else "does not exist"
-        raise PacketgenError(f"{pdf} {what}")
-    try:
-        doc = pdfium.PdfDocument(str(pdf))
-    except pdfium.PdfiumError as exc:
-        raise PacketgenError(f"{pdf} is not a PDF that can be read ({exc})") from None
-    except OSError as exc:
-        raise PacketgenError(f"cannot read {pdf}: {exc.strerror}") from None
-    try:
-        yield doc
-    finally:
-        doc.close()

@@ -22,6 +22,7 @@ from typing import Any
 
 from PIL import Image, ImageFilter
 
+from ._pdfium import open_pdf
 from .errors import PacketgenError
 from .links import collect_links
 from .qr import QUIET_ZONE, make_qr
@@ -120,7 +121,7 @@ def decode_page_images(
     """
     pdfium, zxingcpp = _readers()
     _check_settings(dpi, blur)
-    with _open(pdf, pdfium) as doc:
+    with open_pdf(pdf, pdfium) as doc:
         count = len(doc)
         wanted = _page_indexes(pdf, pages, count)
         found: list[list[FoundCode]] = [[] for _ in range(count)]
@@ -441,23 +442,6 @@ def _readers() -> tuple[Any, Any]:
             " `pip install pypdfium2 zxing-cpp`"
         ) from None
     return pdfium, zxingcpp
-
-
-@contextlib.contextmanager
-def _open(pdf: Path, pdfium: Any) -> Iterator[Any]:
-    if not pdf.is_file():
-        what = "is a folder, not a PDF" if pdf.is_dir() else "does not exist"
-        raise PacketgenError(f"{pdf} {what}")
-    try:
-        doc = pdfium.PdfDocument(str(pdf))
-    except pdfium.PdfiumError as exc:
-        raise PacketgenError(f"{pdf} is not a PDF that can be read ({exc})") from None
-    except OSError as exc:
-        raise PacketgenError(f"cannot read {pdf}: {exc.strerror}") from None
-    try:
-        yield doc
-    finally:
-        doc.close()
 
 
 def _page_indexes(pdf: Path, pages: Sequence[int] | None, count: int) -> list[int]:
