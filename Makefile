@@ -20,6 +20,7 @@ TEST_DEB_PACKAGES := libreoffice-writer-nogui libreoffice-impress-nogui chromium
 demo: venv system-deps
 	$(PY) -m packetgen check $(SPEC)
 	$(PY) -m packetgen build $(SPEC) -o $(OUT)
+	$(PY) -m packetgen certificates $(SPEC) -o $(OUT)
 
 test: venv system-deps test-deps
 	$(PY) -m pytest -n 2 -q
