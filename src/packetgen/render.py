@@ -293,7 +293,8 @@ class _Renderer:
             ("Date", date),
             ("Presenter", inservice.presenter),
             ("Location", inservice.location),
-            ("Credit", _hours(hours) if hours is not None else None),
+            # Computed credit of 0 means nothing here earns credit: say nothing.
+            ("Credit", _hours(hours) if hours else None),
         ):
             if value:
                 facts.append((label, value))
