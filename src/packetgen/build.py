@@ -223,12 +223,13 @@ def _build(
 
     context = _Context(packet, links, look)
     with Staging(out) as staging, _Runner(context, jobs) as runner:
+        run = _Run(context, staging, store, runner, result, say)
         if format in ("pdf", "both"):
-            lengths = _binders(context, selected, staging, store, runner, result, say)
+            lengths = _binders(run, selected)
             if only is None:
-                _book(context, lengths, staging, store, runner, result, say)
+                _book(run, lengths)
         if format in ("html", "both"):
-            _pages(context, selected, staging, store, runner, result, say)
+            _pages(run, selected)
         if strict and result.warnings:
             raise BuildError(
                 "--strict: the build has warnings:\n" + "\n".join(f"  {w}" for w in result.warnings)
@@ -303,16 +304,9 @@ def _scan_handouts(
     return warnings
 
 
-def _binders(
-    context: _Context,
-    selected: list[str],
-    staging: Staging,
-    store: BuildCache,
-    runner: _Runner,
-    result: BuildResult,
-    say: _Reporter,
-) -> dict[str, int]:
+def _binders(run: _Run, selected: list[str]) -> dict[str, int]:
     """``<id>.pdf`` for each selected in-service; returns their page counts."""
+    context, staging, result = run.context, run.staging, run.result
     jobs = [
         _Job(
             "binder", inservice_id, f"{inservice_id}.pdf", key=_key(context, inservice_id, "binder")
@@ -320,7 +314,7 @@ def _binders(
         for inservice_id in selected
     ]
     lengths: dict[str, int] = {}
-    for job, done in _run_cached(jobs, staging, store, runner, say):
+    for job, done in _run_cached(jobs, run):
         lengths[job.inservice_id] = done.pages or 0
         result.warnings.extend(w for w in done.warnings if w not in result.warnings)
         result.outputs.append(
@@ -331,16 +325,9 @@ def _binders(
     return lengths
 
 
-def _book(
-    context: _Context,
-    lengths: dict[str, int],
-    staging: Staging,
-    store: BuildCache,
-    runner: _Runner,
-    result: BuildResult,
-    say: _Reporter,
-) -> None:
+def _book(run: _Run, lengths: dict[str, int]) -> None:
     """``packet.pdf``: the front matter, every in-service renumbered, the links appendix."""
+    context, staging, store, result, say = run.context, run.staging, run.store, run.result, run.say
     packet, links, theme = context.packet, context.links, context.theme
     target = staging.path_for("packet.pdf")
     key = digest(
@@ -372,7 +359,7 @@ def _book(
         for inservice_id in plan.starts
     ]
     parts: dict[str, Path] = {}
-    for job, done in _run_cached(jobs, staging, store, runner, say, keep=True):
+    for job, done in _run_cached(jobs, run, keep=True):
         parts[job.inservice_id] = done.path
     say.note("Assembling packet.pdf")
     data, pages = book.join(packet, links, theme, plan, parts)
@@ -382,21 +369,14 @@ def _book(
     result.outputs.append(OutputFile(staging.out_dir / "packet.pdf", "book", None, pages))
 
 
-def _pages(
-    context: _Context,
-    selected: list[str],
-    staging: Staging,
-    store: BuildCache,
-    runner: _Runner,
-    result: BuildResult,
-    say: _Reporter,
-) -> None:
+def _pages(run: _Run, selected: list[str]) -> None:
     """``<id>.html`` for each selected in-service."""
+    context, staging, result = run.context, run.staging, run.result
     jobs = [
         _Job("html", inservice_id, f"{inservice_id}.html", key=_key(context, inservice_id, "html"))
         for inservice_id in selected
     ]
-    for job, done in _run_cached(jobs, staging, store, runner, say):
+    for job, done in _run_cached(jobs, run):
         result.outputs.append(
             OutputFile(staging.out_dir / job.name, "html", job.inservice_id, None, done.cached)
         )
@@ -412,6 +392,18 @@ class _Context:
     packet: Packet
     links: LinkTable
     theme: Theme
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One build's shared machinery, handed to each stage."""
+
+    context: _Context
+    staging: Staging
+    store: BuildCache
+    runner: _Runner
+    result: BuildResult
+    say: _Reporter
 
 
 @dataclass(frozen=True)
@@ -524,20 +516,13 @@ class _Runner:
             yield future.result()
 
 
-def _run_cached(
-    jobs: list[_Job],
-    staging: Staging,
-    store: BuildCache,
-    runner: _Runner,
-    say: _Reporter,
-    *,
-    keep: bool = False,
-) -> Iterator[tuple[_Job, _Done]]:
+def _run_cached(jobs: list[_Job], run: _Run, *, keep: bool = False) -> Iterator[tuple[_Job, _Done]]:
     """Run ``jobs``, taking what the cache has; yields in job order.
 
     Outputs are staged (renamed into place at commit); with ``keep`` they are
     staged under a temporary name only and removed when the build ends.
     """
+    staging, store, runner, say = run.staging, run.store, run.runner, run.say
     staged: dict[str, Path] = {}
     cached: dict[str, tuple[int | None, tuple[str, ...]]] = {}
     todo: list[tuple[_Job, Path]] = []
