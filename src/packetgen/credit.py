@@ -39,14 +39,6 @@ class InServiceHours:
     """True when the spec gives ``hours`` (computed credit is then only shown)."""
     items: tuple[ItemCredit, ...]
 
-    def explain(self) -> str:
-        if self.hours is None:
-            return "no hours given and no credit policy applies"
-        if self.given:
-            return f"{_h(self.hours)} (given in the spec)"
-        parts = "; ".join(f"{c.title}: {c.how}" for c in self.items)
-        return f"{_h(self.hours)} (computed: {parts})" if parts else f"{_h(self.hours)}"
-
 
 def _h(hours: float) -> str:
     return f"{hours:g} h"

@@ -7,7 +7,7 @@ Layout and writing are separate steps because the binder needs the layout
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,9 @@ PDF_VARIANT = "pdf/ua-1"
 
 @dataclass
 class Layout:
-    """A laid-out WeasyPrint document and what the fetcher refused while loading it."""
+    """A laid-out WeasyPrint document."""
 
     document: Any
-    refused: list[str] = field(default_factory=list)
 
     @property
     def page_count(self) -> int:
@@ -95,4 +94,4 @@ def layout_html(html: str, *, base: Path, roots: tuple[Path, ...], what: str) ->
     failed = [m for m in collector.messages if "Failed to load" in m or "Error fetching" in m]
     if failed:
         raise BuildError(f"{what}: " + "; ".join(failed))
-    return Layout(document, fetcher.refused)
+    return Layout(document)
