@@ -9,20 +9,29 @@ SPEC   := packets/child-trafficking/packet.yaml
 OUT    ?= out
 
 # WeasyPrint needs Pango (and HarfBuzz's subsetter for small PDFs); qpdf checks outputs.
-DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 qpdf
-DEB_COMMANDS := qpdf
-# The tests also convert .docx/.pptx handouts; packetgen itself only needs
-# LibreOffice when a packet has office files.
-TEST_DEB_PACKAGES := libreoffice-writer-nogui libreoffice-impress-nogui chromium
+# The font packages are metric-compatible stand-ins for the fonts office
+# documents name (Carlito for Calibri, Caladea for Cambria, Liberation for
+# Arial, Times New Roman and Courier New): with them a converted slide breaks
+# its lines where PowerPoint does.
+DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 qpdf fontconfig \
+                fonts-crosextra-carlito fonts-crosextra-caladea fonts-liberation2
+DEB_COMMANDS := qpdf fc-list
+DEB_FONTS    := Carlito Caladea "Liberation Sans"
+BREW_PACKAGES := pango qpdf
+BREW_CASKS    := font-carlito font-caladea font-liberation
+# LibreOffice converts .docx/.pptx handouts (the example's slide deck is a .pptx).
+OFFICE_DEB_PACKAGES := libreoffice-writer-nogui libreoffice-impress-nogui
+# The browser tests of `packetgen serve` drive Chromium.
+TEST_DEB_PACKAGES := chromium
 
-.PHONY: demo test check lint typecheck bench system-deps test-deps venv clean schema
+.PHONY: demo test check lint typecheck bench system-deps office-deps test-deps venv clean schema
 
-demo: venv system-deps
+demo: venv system-deps office-deps
 	$(PY) -m packetgen check $(SPEC)
 	$(PY) -m packetgen build $(SPEC) -o $(OUT)
 	$(PY) -m packetgen certificates $(SPEC) -o $(OUT)
 
-test: venv system-deps test-deps
+test: venv system-deps office-deps test-deps
 	$(PY) -m pytest -n 2 -q
 	$(PY) -m ruff check src tests
 	$(PY) -m mypy
@@ -41,7 +50,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-# Installs the system libraries when running as root (CI, containers);
+# Installs the system libraries and fonts when running as root (CI, containers);
 # otherwise says exactly what to install.
 system-deps:
 	@missing=""; \
@@ -49,6 +58,9 @@ system-deps:
 	  ldconfig -p | grep -q "$$lib" || missing="yes"; \
 	done; \
 	for cmd in $(DEB_COMMANDS); do command -v $$cmd >/dev/null || missing="yes"; done; \
+	if [ -z "$$missing" ]; then \
+	  for font in $(DEB_FONTS); do fc-list : family | grep -qx "$$font" || missing="yes"; done; \
+	fi; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "Installing system packages: $(DEB_PACKAGES)"; \
@@ -56,16 +68,31 @@ system-deps:
 	  else \
 	    echo "Missing system packages. On Debian/Ubuntu run:"; \
 	    echo "  sudo apt-get install $(DEB_PACKAGES)"; \
-	    echo "On macOS: brew install pango qpdf"; \
+	    echo "On macOS: brew install $(BREW_PACKAGES) && brew install --cask $(BREW_CASKS)"; \
 	    exit 1; \
 	  fi; \
 	fi
 
-# LibreOffice and Chromium for the conversion and browser tests: installed when running as root (CI);
+# LibreOffice, for office handouts: installed when running as root; otherwise
+# says what to install (packetgen itself only needs it for .docx/.pptx files).
+office-deps:
+	@if ! command -v soffice >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing LibreOffice for office handouts: $(OFFICE_DEB_PACKAGES)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(OFFICE_DEB_PACKAGES) >/dev/null; \
+	  else \
+	    echo "LibreOffice is missing (the example's slide deck is a .pptx). On Debian/Ubuntu run:"; \
+	    echo "  sudo apt-get install $(OFFICE_DEB_PACKAGES)"; \
+	    echo "On macOS: brew install --cask libreoffice"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+# Chromium for the browser tests: installed when running as root (CI);
 # otherwise those tests are skipped and say why.
 test-deps:
-	@if { ! command -v soffice >/dev/null || ! command -v chromium >/dev/null; } && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "Installing LibreOffice and Chromium for the conversion and browser tests: $(TEST_DEB_PACKAGES)"; \
+	@if ! command -v chromium >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Chromium for the browser tests: $(TEST_DEB_PACKAGES)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEST_DEB_PACKAGES) >/dev/null; \
 	fi
 

@@ -58,7 +58,7 @@ def one_input(data: bytes) -> None:
 
 
 def write_seeds(folder: Path) -> None:
-    """Seeds: the generated broken PDFs, the shared corpus, small pictures."""
+    """Seeds: the generated broken PDFs, the handout corpus in tests/corpus, small pictures."""
     sys.path.insert(0, str(ROOT / "tests" / "robustness"))
     from make_broken_pdfs import CASES
     from PIL import Image
@@ -68,7 +68,7 @@ def write_seeds(folder: Path) -> None:
         if name == "flate-bomb":
             continue  # 2 MB: too big a seed to mutate usefully
         (folder / f"{name}.seed").write_bytes(b"\x00" + make())
-    corpus = ROOT.parent / "shared" / "corpus"
+    corpus = ROOT / "tests" / "corpus"
     if corpus.is_dir():
         for path in sorted(corpus.iterdir()):
             data = path.read_bytes()

@@ -1,25 +1,80 @@
-"""Shared fixtures: paths to the example packet and the shared handout corpus."""
+"""Shared fixtures: the example packet (built once per run), the handout corpus, spec writing."""
 
 from __future__ import annotations
 
+import fcntl
+import pickle
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
+
+from packetgen.build import BuildResult, build
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "packets" / "child-trafficking" / "packet.yaml"
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = ROOT / "tests" / "corpus"
+"""Real handout files made by the tools trainers use; tests/corpus/README.md says what each is."""
 
 
 @pytest.fixture
-def write_spec(tmp_path: Path) -> Callable[..., Path]:
-    """Write a spec (dedented) into a fresh packet folder and return its path."""
+def packet_dir(tmp_path: Path) -> Path:
+    """The folder ``write_spec`` writes into (the robustness suite nests it one level down)."""
+    return tmp_path
+
+
+@pytest.fixture
+def write_spec(packet_dir: Path) -> Callable[..., Path]:
+    """Write a spec (dedented) into the packet folder and return its path."""
 
     def write(text: str, name: str = "packet.yaml") -> Path:
-        path = tmp_path / name
+        path = packet_dir / name
         path.write_text(textwrap.dedent(text), encoding="utf-8")
         return path
 
     return write
+
+
+def page_texts(pdf: Path) -> list[str]:
+    """The text of every page, whitespace collapsed, as PDFium (a viewer's engine) reads it."""
+    doc = pdfium.PdfDocument(str(pdf))
+    try:
+        return [" ".join(page.get_textpage().get_text_range().split()) for page in doc]
+    finally:
+        doc.close()
+
+
+@dataclass(frozen=True)
+class ExampleBuild:
+    out: Path
+    result: BuildResult
+
+
+@pytest.fixture(scope="session")
+def example_build(tmp_path_factory: pytest.TempPathFactory) -> ExampleBuild:
+    """The example packet built once for the whole run, PDF and HTML, read-only for tests.
+
+    Under pytest-xdist every worker is its own session; they share one folder
+    and the first to take the lock builds while the others wait for it.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if base.name.startswith("popen-gw") else base
+    folder = shared / "example-build"
+    with (shared / "example-build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        record = folder / "result.pickle"
+        if not record.exists():
+            result = build(EXAMPLE, folder / "out", cache=False)
+            record.write_bytes(pickle.dumps(result))
+        loaded = pickle.loads(record.read_bytes())
+    assert isinstance(loaded, BuildResult)
+    return ExampleBuild(out=folder / "out", result=loaded)
+
+
+@pytest.fixture
+def example_out(example_build: ExampleBuild) -> Path:
+    """The folder of the example's outputs (see ``example_build``)."""
+    return example_build.out

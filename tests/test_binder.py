@@ -18,7 +18,7 @@ from packetgen import HandoutError, PacketgenError
 from packetgen.binder import MARGIN_PT, PAPER_PT, bind_files
 from packetgen.build import BuildResult, build
 
-from .conftest import CORPUS, EXAMPLE
+from .conftest import CORPUS, EXAMPLE, page_texts
 
 pytestmark = pytest.mark.slow
 
@@ -72,14 +72,6 @@ def corpus_binder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Build
     return folder / "out" / "corpus.pdf", result
 
 
-def texts(pdf: Path) -> list[str]:
-    doc = pdfium.PdfDocument(str(pdf))
-    try:
-        return [" ".join(p.get_textpage().get_text_range().split()) for p in doc]
-    finally:
-        doc.close()
-
-
 def toc_entries(contents: str) -> dict[str, int]:
     """'IN BINDER <title> ....... N' entries of the contents page."""
     found = {}
@@ -92,7 +84,7 @@ def test_page_count_is_packet_pages_plus_handout_pages(
     corpus_binder: tuple[Path, BuildResult],
 ) -> None:
     pdf, result = corpus_binder
-    pages = texts(pdf)
+    pages = page_texts(pdf)
     starts = toc_entries(" ".join(pages[1:3]))
     first_handout = min(starts.values())
     packet_pages = first_handout - 1
@@ -103,7 +95,7 @@ def test_page_count_is_packet_pages_plus_handout_pages(
 
 def test_toc_numbers_are_where_each_handout_starts(corpus_binder: tuple[Path, BuildResult]) -> None:
     pdf, _ = corpus_binder
-    pages = texts(pdf)
+    pages = page_texts(pdf)
     starts = toc_entries(" ".join(pages[1:3]))
     assert set(starts) == {title for _n, title, *_ in HANDOUTS}
     expected_text = {
@@ -164,7 +156,7 @@ def test_outline_has_each_handout_with_its_own_bookmarks_nested(
         "Section 3: Legal aid",
     ]
     assert [p - guide_page for _d, _t, p in nested] == [0, 0, 1, 2]
-    starts = toc_entries(" ".join(texts(pdf)[1:3]))
+    starts = toc_entries(" ".join(page_texts(pdf)[1:3]))
     assert guide_page + 1 == starts["Resource guide"]
 
 
@@ -187,7 +179,7 @@ def test_footer_on_every_handout_page_never_overlaps_the_handout(
     reader = PdfReader(pdf)
     total = len(reader.pages)
     doc = pdfium.PdfDocument(str(pdf))
-    starts = toc_entries(" ".join(texts(pdf)[1:3]))
+    starts = toc_entries(" ".join(page_texts(pdf)[1:3]))
     first_handout = min(starts.values()) - 1
     try:
         for index in range(first_handout, total):
@@ -216,7 +208,7 @@ def test_drawn_pixels_stay_inside_the_handout_area(corpus_binder: tuple[Path, Bu
     """Render each handout page; below the handout area only the footer may have ink."""
     pdf, _ = corpus_binder
     doc = pdfium.PdfDocument(str(pdf))
-    starts = toc_entries(" ".join(texts(pdf)[1:3]))
+    starts = toc_entries(" ".join(page_texts(pdf)[1:3]))
     try:
         for index in range(min(starts.values()) - 1, len(doc)):
             image = doc[index].render(scale=1).to_pil().convert("L")
@@ -231,7 +223,7 @@ def test_drawn_pixels_stay_inside_the_handout_area(corpus_binder: tuple[Path, Bu
 def test_links_and_form_fields_survive(corpus_binder: tuple[Path, BuildResult]) -> None:
     pdf, result = corpus_binder
     reader = PdfReader(pdf)
-    starts = toc_entries(" ".join(texts(pdf)[1:3]))
+    starts = toc_entries(" ".join(page_texts(pdf)[1:3]))
     guide = starts["Resource guide"] - 1
     uris, internal = [], []
     for annot in reader.pages[guide].get("/Annots", []):
@@ -284,7 +276,7 @@ def test_photo_with_exif_orientation_is_placed_upright(
 ) -> None:
     pdf, _ = corpus_binder
     reader = PdfReader(pdf)
-    starts = toc_entries(" ".join(texts(pdf)[1:3]))
+    starts = toc_entries(" ".join(page_texts(pdf)[1:3]))
     for title in ("Photo of a handout", "Phone photo"):
         content = reader.pages[starts[title] - 1].get_contents()
         assert content is not None
@@ -304,7 +296,7 @@ def test_slide_layouts(tmp_path: Path, layout: str, pages: int) -> None:
     )
     result = build(spec, tmp_path / "out", format="pdf", only=["s"])
     pdf = tmp_path / "out" / "s.pdf"
-    all_text = texts(pdf)
+    all_text = page_texts(pdf)
     deck_pages = [t for t in all_text if "Deck" in t and "page" in t][-pages:]
     assert len(deck_pages) == pages
     reader = PdfReader(pdf)
@@ -320,7 +312,7 @@ def test_duplex_starts_every_handout_on_a_right_hand_page(tmp_path: Path) -> Non
     spec = corpus_spec(tmp_path, duplex=True)
     build(spec, tmp_path / "out", format="pdf", only=["corpus"])
     pdf = tmp_path / "out" / "corpus.pdf"
-    pages = texts(pdf)
+    pages = page_texts(pdf)
     starts = toc_entries(" ".join(pages[1:3]))
     for title, page in starts.items():
         assert page % 2 == 1, (title, page)
@@ -372,7 +364,7 @@ def test_password_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     )
     monkeypatch.setenv("PG_TEST_PDF_PASSWORD", "casa2026")
     build(spec, tmp_path / "out", format="pdf")
-    assert "Stages of Change" in " ".join(texts(tmp_path / "out" / "s.pdf"))
+    assert "Stages of Change" in " ".join(page_texts(tmp_path / "out" / "s.pdf"))
 
 
 def test_bind_files_library_api(tmp_path: Path) -> None:
@@ -392,7 +384,7 @@ def test_bind_files_library_api(tmp_path: Path) -> None:
     assert len(reader.pages) == bound.pages
     titles = [e.title for e in reader.outline if not isinstance(e, list)]
     assert {"FAQ", "Stages", "Photo"} <= set(titles)
-    pages = texts(tmp_path / "bound.pdf")
+    pages = page_texts(tmp_path / "bound.pdf")
     starts = toc_entries(" ".join(pages[1:3]))
     assert "Frequently Asked Questions" in pages[starts["FAQ"] - 1]
     assert round(float(reader.pages[0].mediabox.width)) == 595
@@ -405,7 +397,7 @@ def test_example_binders_include_their_handouts(tmp_path: Path) -> None:
         EXAMPLE, tmp_path, format="pdf", only=["csec-understanding", "advocating-webinar"]
     )
     pages = {o.inservice: o.pages for o in result.outputs}
-    csec = texts(tmp_path / "csec-understanding.pdf")
+    csec = page_texts(tmp_path / "csec-understanding.pdf")
     starts = toc_entries(" ".join(csec[1:2]))
     assert starts == {
         "Session handout": 5,
@@ -428,7 +420,7 @@ def test_office_files_convert_into_the_binder(tmp_path: Path) -> None:
         "        layout: 4-up\n"
     )
     build(spec, tmp_path / "out", format="pdf")
-    pages = texts(tmp_path / "out" / "s.pdf")
+    pages = page_texts(tmp_path / "out" / "s.pdf")
     starts = toc_entries(" ".join(pages[1:3]))
     assert "Frequently Asked Questions" in pages[starts["FAQ from Word"] - 1]
     deck = pages[starts["Deck from PowerPoint"] - 1]
@@ -449,7 +441,7 @@ def test_inline_placement_puts_each_handout_after_its_item(tmp_path: Path) -> No
         "      - kind: link\n        title: After everything\n        url: https://example.org/\n"
     )
     build(spec, tmp_path / "out", format="pdf")
-    pages = texts(tmp_path / "out" / "s.pdf")
+    pages = page_texts(tmp_path / "out" / "s.pdf")
     starts = toc_entries(pages[1])
     faq, stages = starts["FAQ sheet"], starts["Stages sheet"]
     assert "Frequently Asked Questions" in pages[faq - 1]

@@ -42,38 +42,61 @@ def test_check_example_summary_matches_the_seed(capsys: pytest.CaptureFixture[st
     assert re.search(r"csec-understanding\s+2018-03-12\s+1\.5\s+3\s+2\s+2", out)
 
 
+SEED_RESOURCES = ROOT / "tests" / "data" / "seed-resources.yaml"
+
+
+def _flatten(value: object) -> list[object]:
+    """Every scalar and list in a spec node, so a fact can be looked up anywhere in it."""
+    if isinstance(value, dict):
+        return [value, *(x for v in value.values() for x in _flatten(v))]
+    if isinstance(value, list):
+        return [value, *(x for v in value for x in _flatten(v))]
+    return [value]
+
+
+def _mentions(node: object, fact: object) -> bool:
+    found = _flatten(node)
+    if isinstance(fact, list):
+        return fact in found
+    return any(
+        str(fact).casefold() in str(value).casefold()
+        for value in found
+        if not isinstance(value, dict | list)
+    )
+
+
 def test_example_reproduces_every_seed_resource() -> None:
-    seed = (ROOT.parent / "shared" / "seed" / "in-service-materials.txt").read_text()
-    spec = EXAMPLE.read_text()
-    for phrase in [
-        "Keeping Kids Safer Online",
-        "Advocating for Trafficked and High-Risk Child and Youth Victims",
-        "I am a CASA/GAL Volunteer Advocate",
-        "Frequently Asked Questions",
-        "Stages of Change",
-        "Resiliency in survivors of human trafficking",
-        "Needs of CSEC Victims",
-        "freed on bail after two years",
-        "The Washington Post",
-        "National Slavery and Human Trafficking Prevention Month",
-        "Youth Who Run Away From Foster Care",
-        "Collaborating With Youth-Serving Agencies",
-        "Parts 1\u20133",
-        "Identifying Minors and Young People Exploited Through Sex Trafficking",
-        "National Convening on Trafficking and Child Welfare",
-        "Timothy Dumas",
-        "Tow Youth Justice Institute",
-        "Katryn Little",
-        "Erin Williamson",
-        "Love146",
-        "State Steps up Efforts to End Child Sex Trade",
-        "I Am Jane Doe",
-        "#WatchForTraffick",
-    ]:
-        assert phrase in seed, phrase
-        assert phrase in spec, phrase
-    film = yaml.safe_load(spec)["inservices"][-1]["items"][-2]
-    assert film["where_to_watch"] == ["Netflix", "iTunes", "Vimeo", "Google Play", "Amazon", "DVD"]
+    """Every resource of the real resource page has its item, kind and source in the example."""
+    resources = yaml.safe_load(SEED_RESOURCES.read_text(encoding="utf-8"))["resources"]
+    spec = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    assert len(resources) == 21
+    for resource in resources:
+        title = resource["title"].casefold()
+        places = [
+            (inservice, item)
+            for inservice in spec["inservices"]
+            for item in inservice["items"]
+            if title in item["title"].casefold()
+        ] or [
+            (inservice, item)
+            for inservice in spec["inservices"]
+            if title in inservice["title"].casefold()
+            for item in inservice["items"]
+        ]
+        assert places, f"no item or in-service for {resource['title']!r}"
+        kind = resource.get("example_kind", resource["kind"])
+        matching = [(s, i) for s, i in places if i["kind"] == kind]
+        assert matching, f"{resource['title']!r}: no item of kind {kind!r}"
+        for inservice, item in matching:
+            context = {
+                "item": item,
+                "inservice": {k: v for k, v in inservice.items() if k != "items"},
+            }
+            facts = [resource.get("organization", ""), *resource.get("details", [])]
+            if all(_mentions(context, fact) for fact in facts):
+                break
+        else:
+            pytest.fail(f"{resource['title']!r}: organization or details missing: {resource}")
 
 
 def test_check_bad_spec_prints_error_and_exits_1(

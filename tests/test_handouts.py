@@ -25,7 +25,7 @@ from packetgen.handouts import (
     parse_page_selection,
 )
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+from .conftest import CORPUS
 
 UNTAGGED = "is not tagged: a screen reader cannot read it"
 

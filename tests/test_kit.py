@@ -7,28 +7,18 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 from pypdf import PdfReader
 
 from packetgen import PacketgenError, SpecError, load_packet
-from packetgen.build import build
+from packetgen.build import BuildResult
 from packetgen.certificates import make_certificates
 from packetgen.cli import main
 from packetgen.credit import credit_for, inservice_hours
 from packetgen.spec import CreditRule
 
-from .conftest import EXAMPLE
-
-
-def texts(pdf: Path) -> list[str]:
-    doc = pdfium.PdfDocument(str(pdf))
-    try:
-        return [" ".join(p.get_textpage().get_text_range().split()) for p in doc]
-    finally:
-        doc.close()
-
+from .conftest import EXAMPLE, ExampleBuild, page_texts
 
 # ---------------------------------------------------------------- credit policy
 
@@ -147,17 +137,15 @@ def test_check_prints_hours_and_how(
 # ---------------------------------------------------------------- pages in the binder
 
 
-@pytest.fixture(scope="module")
-def kit_binders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
-    out = tmp_path_factory.mktemp("kit")
-    result = build(EXAMPLE, out, format="pdf", only=["csec-understanding", "reading-and-viewing"])
-    return out, result
+@pytest.fixture
+def kit_binders(example_build: ExampleBuild) -> tuple[Path, BuildResult]:
+    return example_build.out, example_build.result
 
 
 @pytest.mark.slow
-def test_signin_roster_and_evaluation_in_the_binder(kit_binders: tuple[Path, object]) -> None:
+def test_signin_roster_and_evaluation_in_the_binder(kit_binders: tuple[Path, BuildResult]) -> None:
     out, _ = kit_binders
-    pages = texts(out / "csec-understanding.pdf")
+    pages = page_texts(out / "csec-understanding.pdf")
     contents = pages[1]
     assert "Sign-in sheet" in contents
     assert "Evaluation" in contents
@@ -181,21 +169,21 @@ def test_signin_roster_and_evaluation_in_the_binder(kit_binders: tuple[Path, obj
 
 
 @pytest.mark.slow
-def test_evaluation_qr_scans(kit_binders: tuple[Path, object]) -> None:
+def test_evaluation_qr_scans(kit_binders: tuple[Path, BuildResult]) -> None:
     from packetgen.verify import decode_page_images
 
     out, _ = kit_binders
     pdf = out / "csec-understanding.pdf"
-    pages = texts(pdf)
+    pages = page_texts(pdf)
     index = next(i for i, t in enumerate(pages) if " Evaluation Understanding" in t)
     codes = decode_page_images(pdf, 150, 0.0, pages=[index + 1])
     assert "https://nationalcasagal.org/" in {c.url for found in codes for c in found}
 
 
 @pytest.mark.slow
-def test_credit_log_and_hours_on_the_cover(kit_binders: tuple[Path, object]) -> None:
+def test_credit_log_and_hours_on_the_cover(kit_binders: tuple[Path, BuildResult]) -> None:
     out, result = kit_binders
-    pages = texts(out / "reading-and-viewing.pdf")
+    pages = page_texts(out / "reading-and-viewing.pdf")
     assert "Credit 7 hours" in pages[0]
     log = next(t for t in pages if "Self-study credit log" in t and "DATE COMPLETED" in t)
     assert "ARTICLE Chrystul Kizer" in log
@@ -222,7 +210,7 @@ def test_certificates_for_200_attendees(tmp_path: Path) -> None:
     assert len(reader.pages) == 200
     box = reader.pages[0].mediabox
     assert float(box.width) > float(box.height)  # landscape
-    pages = texts(path)
+    pages = page_texts(path)
     for name, text in zip(names, pages, strict=True):
         assert name in text
         assert (
@@ -243,7 +231,7 @@ def test_certificates_cli_with_the_shipped_csv(
         capsys.readouterr().out
         == f"Wrote {tmp_path / 'csec-understanding-certificates.pdf'} (5 certificates)\n"
     )
-    assert "Tomás Herrera" in " ".join(texts(tmp_path / "csec-understanding-certificates.pdf"))
+    assert "Tomás Herrera" in " ".join(page_texts(tmp_path / "csec-understanding-certificates.pdf"))
 
 
 def test_duplicate_attendees_are_warned(tmp_path: Path) -> None:

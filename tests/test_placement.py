@@ -39,7 +39,8 @@ from packetgen._placement import (
     visible_box,
 )
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+from .conftest import CORPUS
+
 SLOT = Rect(50, 80, 562, 742)
 PAGE_W, PAGE_H = 612, 792
 QPDF = shutil.which("qpdf")

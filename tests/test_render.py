@@ -24,26 +24,12 @@ from pypdf import PdfReader
 import packetgen
 from packetgen import BuildError, SpecError
 from packetgen.build import build, render_html
+from packetgen.handouts import open_handout
 from packetgen.links import collect_links
 
-from .conftest import EXAMPLE
+from .conftest import EXAMPLE, page_texts
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def example_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("example")
-    build(EXAMPLE, out)
-    return out
-
-
-def page_texts(pdf: Path) -> list[str]:
-    doc = pdfium.PdfDocument(str(pdf))
-    try:
-        return [" ".join(page.get_textpage().get_text_range().split()) for page in doc]
-    finally:
-        doc.close()
 
 
 def decode_pages(pdf: Path, *, dpi: int = 150, blur: float = 0.0) -> list[set[str]]:
@@ -71,7 +57,7 @@ def test_every_spec_url_scans_on_its_items_page(example_out: Path, blur: float) 
     spec_urls |= {ref.url for ref in collect_links(packet).links}
     # Links that only existed as clickable text inside handouts get codes too.
     for _inservice, item in packet.file_items():
-        for page in PdfReader(packet.folder / item.file).pages:
+        for page in open_handout(packet.folder / item.file, item=item.title).pages:
             for annot in page.get("/Annots", []) or []:
                 action = annot.get_object().get("/A")
                 if action is not None and action.get_object().get("/S") == "/URI":

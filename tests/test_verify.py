@@ -10,7 +10,6 @@ import weasyprint
 
 import packetgen
 from packetgen import PacketgenError
-from packetgen.build import build
 from packetgen.links import collect_links
 from packetgen.qr import make_qr
 from packetgen.verify import (
@@ -28,13 +27,6 @@ MEASURE_MM = 0.05
 """How far a measured size may be from the size the code was drawn at."""
 
 A, B, C = "https://example.org/a", "https://example.org/b", "https://example.org/c"
-
-
-@pytest.fixture(scope="module")
-def example_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("example")
-    build(EXAMPLE, out, format="pdf")
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -17,20 +17,14 @@ from __future__ import annotations
 import io
 import logging
 import math
-import os
 import re
-import shutil
-import signal
 import stat
 import struct
-import subprocess
-import sys
-import tempfile
 import threading
 import warnings
 import zlib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +35,7 @@ from pypdf.constants import UserAccessPermissions
 from pypdf.errors import DependencyError, PyPdfError
 from pypdf.generic import BooleanObject, Destination, DictionaryObject
 
+from packetgen._office import OFFICE_KINDS, convert_office, font_warnings
 from packetgen.errors import HandoutError
 
 __all__ = [
@@ -158,31 +153,6 @@ def parse_page_selection(spec: str | None, page_count: int) -> list[int]:
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _JPEG_MAGIC = b"\xff\xd8\xff"
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
-@dataclass(frozen=True)
-class _OfficeKind:
-    description: str
-    magic: bytes
-    apt_packages: str
-
-
-_WRITER = "libreoffice-writer libreoffice-impress"
-_CALC = "libreoffice-calc"
-_OFFICE_KINDS: dict[str, _OfficeKind] = {
-    "docx": _OfficeKind("Word document", _ZIP_MAGIC, _WRITER),
-    "doc": _OfficeKind("Word document", _OLE_MAGIC, _WRITER),
-    "odt": _OfficeKind("OpenDocument text", _ZIP_MAGIC, _WRITER),
-    "pptx": _OfficeKind("PowerPoint presentation", _ZIP_MAGIC, _WRITER),
-    "ppt": _OfficeKind("PowerPoint presentation", _OLE_MAGIC, _WRITER),
-    "odp": _OfficeKind("OpenDocument presentation", _ZIP_MAGIC, _WRITER),
-    "xlsx": _OfficeKind("Excel spreadsheet", _ZIP_MAGIC, _CALC),
-    "xls": _OfficeKind("Excel spreadsheet", _OLE_MAGIC, _CALC),
-    "ods": _OfficeKind("OpenDocument spreadsheet", _ZIP_MAGIC, _CALC),
-}
-
 _ACCEPTED = (
     "a handout must be a PDF, a PNG or JPEG picture, or a Word, PowerPoint or "
     "OpenDocument file (.docx .doc .odt .pptx .ppt .odp .xlsx .xls .ods, converted "
@@ -243,7 +213,7 @@ def _sniff(data: bytes, path: Path, file: str, item: str) -> str:
     if data.startswith(_JPEG_MAGIC):
         return "jpeg"
     ext = path.suffix.lower().lstrip(".")
-    office = _OFFICE_KINDS.get(ext)
+    office = OFFICE_KINDS.get(ext)
     if office is not None:
         if data.startswith(office.magic):
             return ext
@@ -769,121 +739,14 @@ def _picture_to_pdf(
 
 
 # --------------------------------------------------------------------------
-# Office documents
+# Office documents (converted by _office)
 # --------------------------------------------------------------------------
-
-_MACOS_SOFFICE = Path("/Applications/LibreOffice.app/Contents/MacOS/soffice")
-
-
-def _find_soffice() -> str | None:
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    if found is None and sys.platform == "darwin" and _MACOS_SOFFICE.is_file():
-        # The macOS app does not put soffice on PATH.
-        found = str(_MACOS_SOFFICE)
-    return found
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    # soffice starts helper processes of its own; end the whole session it
-    # started in, or a hung conversion would outlive packetgen.
-    if sys.platform == "win32":
-        process.kill()
-    else:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-    process.communicate()
-
-
-def _tail(output: bytes) -> str:
-    text = output.decode("utf-8", errors="replace").strip()
-    if not text:
-        return ""
-    return text if len(text) <= 500 else "..." + text[-500:]
 
 
 def _convert_office(
-    data: bytes,
-    ext: str,
-    *,
-    file: str,
-    item: str,
-    timeout: float,
-    max_bytes: int,
+    data: bytes, ext: str, *, file: str, item: str, timeout: float, max_bytes: int
 ) -> bytes:
-    kind = _OFFICE_KINDS[ext]
-    soffice = _find_soffice()
-    if soffice is None:
-        raise HandoutError(
-            file,
-            f"this is a {kind.description} (.{ext}); packetgen converts these with "
-            "LibreOffice, which is not installed. Install it (Debian/Ubuntu: "
-            f"`sudo apt-get install {kind.apt_packages}`; macOS: "
-            "`brew install --cask libreoffice`) or export the file to PDF and point "
-            "`file:` at the PDF.",
-            item=item,
-        )
-    with tempfile.TemporaryDirectory(prefix="packetgen-soffice-") as temp:
-        work = Path(temp)
-        # A fixed, plain input name: the output name is then known, and odd
-        # characters in the trainer's file name cannot reach the command line.
-        source = work / "in" / f"handout.{ext}"
-        source.parent.mkdir()
-        source.write_bytes(data)
-        outdir = work / "out"
-        command = [
-            soffice,
-            "--headless",
-            "--norestore",
-            # A private profile, so a LibreOffice the user has open is neither
-            # reused nor disturbed, and its settings cannot affect the output.
-            f"-env:UserInstallation={(work / 'profile').as_uri()}",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(outdir),
-            str(source),
-        ]
-        try:
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            raise HandoutError(
-                file,
-                f"LibreOffice ({soffice}) could not be started: {exc.strerror or exc}; "
-                "export the file to PDF and point `file:` at the PDF",
-                item=item,
-            ) from exc
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _stop(process)
-            raise HandoutError(
-                file,
-                f"LibreOffice did not finish converting it to PDF within {timeout:g} "
-                "seconds; export the file to PDF yourself and point `file:` at the PDF",
-                item=item,
-            ) from None
-        except BaseException:
-            _stop(process)
-            raise
-        result = outdir / "handout.pdf"
-        if process.returncode != 0 or not result.is_file():
-            said = _tail(stderr) or _tail(stdout) or "no message"
-            raise HandoutError(
-                file,
-                f"LibreOffice could not convert it to PDF (exit status "
-                f"{process.returncode}; it said: {said}); open it in its program, "
-                "export it to PDF and point `file:` at the PDF",
-                item=item,
-            )
-        # Read before the temporary folder disappears.
-        with result.open("rb") as fh:
-            pdf = fh.read(max_bytes + 1)
+    pdf = convert_office(data, ext, file=file, item=item, timeout=timeout, max_bytes=max_bytes)
     if len(pdf) > max_bytes:
         raise HandoutError(file, "converted to PDF, " + _too_big(max_bytes), item=item)
     return pdf
@@ -963,7 +826,7 @@ def open_handout(
         timeout=soffice_timeout,
         max_bytes=max_bytes,
     )
-    return _load_pdf(
+    handout = _load_pdf(
         pdf,
         path,
         file=file,
@@ -973,3 +836,5 @@ def open_handout(
         max_pages=max_pages,
         converted_from=kind,
     )
+    handout.warnings.extend(font_warnings(data, handout.reader))
+    return handout

@@ -9,7 +9,6 @@ process boundary the way it would in a service.
 from __future__ import annotations
 
 import os
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -77,18 +76,10 @@ def temporaries(folder: Path) -> list[str]:
 
 @pytest.fixture
 def packet_dir(tmp_path: Path) -> Path:
+    """A packet folder inside tmp_path, so the cases can write beside it (escapes, outputs).
+
+    Overrides the suite's ``packet_dir`` (tmp_path itself); ``write_spec`` writes here.
+    """
     folder = tmp_path / "packet"
     folder.mkdir()
     return folder
-
-
-@pytest.fixture
-def write_packet(packet_dir: Path) -> Callable[..., Path]:
-    """Write a spec (dedented) into the packet folder; return its path."""
-
-    def write(text: str = MINIMAL, name: str = "packet.yaml") -> Path:
-        path = packet_dir / name
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-        return path
-
-    return write

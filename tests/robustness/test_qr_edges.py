@@ -11,6 +11,7 @@ markdown-it, which already writes A-labels: their QR carries that form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -76,10 +77,9 @@ def test_link_uri_is_ascii_idna2008(url: str, uri: str) -> None:
 
 
 def test_pdf_link_of_an_idn_url_is_the_a_label(
-    write_packet: object, packet_dir: Path, tmp_path: Path
+    write_spec: Callable[..., Path], tmp_path: Path
 ) -> None:
-    spec = packet_dir / "packet.yaml"
-    spec.write_text(
+    spec = write_spec(
         MINIMAL + "    items:\n      - {kind: link, title: Straße, url: 'https://straße.de/'}\n"
     )
     out = tmp_path / "out"
