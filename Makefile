@@ -19,8 +19,9 @@ DEB_COMMANDS := qpdf fc-list
 DEB_FONTS    := Carlito Caladea "Liberation Sans"
 BREW_PACKAGES := pango qpdf
 BREW_CASKS    := font-carlito font-caladea font-liberation
-# LibreOffice converts .docx/.pptx handouts (the example's slide deck is a .pptx).
-OFFICE_DEB_PACKAGES := libreoffice-writer-nogui libreoffice-impress-nogui
+# LibreOffice converts .docx/.pptx handouts (the example's slide deck is a .pptx);
+# bubblewrap runs it without network and without sight of the user's files.
+OFFICE_DEB_PACKAGES := libreoffice-writer-nogui libreoffice-impress-nogui bubblewrap
 # The browser tests of `packetgen serve` drive Chromium.
 TEST_DEB_PACKAGES := chromium
 
@@ -76,12 +77,12 @@ system-deps:
 # LibreOffice, for office handouts: installed when running as root; otherwise
 # says what to install (packetgen itself only needs it for .docx/.pptx files).
 office-deps:
-	@if ! command -v soffice >/dev/null; then \
+	@if ! command -v soffice >/dev/null || { [ "$$(uname)" = Linux ] && ! command -v bwrap >/dev/null; }; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "Installing LibreOffice for office handouts: $(OFFICE_DEB_PACKAGES)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(OFFICE_DEB_PACKAGES) >/dev/null; \
 	  else \
-	    echo "LibreOffice is missing (the example's slide deck is a .pptx). On Debian/Ubuntu run:"; \
+	    echo "LibreOffice or bubblewrap is missing (the example's slide deck is a .pptx). On Debian/Ubuntu run:"; \
 	    echo "  sudo apt-get install $(OFFICE_DEB_PACKAGES)"; \
 	    echo "On macOS: brew install --cask libreoffice"; \
 	    exit 1; \

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import pickle
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,18 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "packets" / "child-trafficking" / "packet.yaml"
 CORPUS = ROOT / "tests" / "corpus"
 """Real handout files made by the tools trainers use; tests/corpus/README.md says what each is."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The build cache keeps its key in the user's cache folder: tests use their own."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if before is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
 
 
 @pytest.fixture

@@ -282,10 +282,10 @@ inservices:
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
-        ("    signin: {rows: -3}", "inservices[0].signin.rows: expected a number of 0 or more"),
+        ("    signin: {rows: -3}", "inservices[0].signin.rows: expected a number of 1 or more"),
         (
             "    signin: {rows: 100000}",
-            "inservices[0].signin.rows: input should be less than or equal to 500",
+            "inservices[0].signin.rows: expected at most 500 rows, found 100000",
         ),
         (
             "    certificate: {signer: X, signature: ../sig.png}",

@@ -235,7 +235,7 @@ def test_duplicate_inservice_ids(write_spec: Callable[..., Path]) -> None:
         ("on", "on (YAML reads it as the boolean true); put it in quotes if you meant text: 'on'"),
         (
             "0123",
-            "0123 (YAML reads it as the number 83); put it in quotes if you meant text: '0123'",
+            "0123 (YAML reads it as the number 123); put it in quotes if you meant text: '0123'",
         ),
     ],
 )

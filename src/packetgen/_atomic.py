@@ -1,14 +1,32 @@
-"""Atomic writes: a failed build never leaves a half-written or missing output."""
+"""Atomic writes: a failed build never leaves a half-written or missing output.
+
+Every way of writing an output here turns an ``OSError`` into a
+:class:`~packetgen.errors.BuildError` naming the output as the user knows it
+(``out/packet.pdf``, not ``out/.packet.pdf.k3j2.tmp``); a full disk is said
+plainly (:func:`write_failed`), so that any caller writing through this module
+gets the same message.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from types import TracebackType
 
 from .errors import BuildError
+
+__all__ = [
+    "Staging",
+    "atomic_path",
+    "disk_full",
+    "write_bytes_atomic",
+    "write_failed",
+    "write_text_atomic",
+]
 
 
 def _read_umask() -> int:
@@ -20,6 +38,28 @@ def _read_umask() -> int:
 # Read once at import: os.umask can only be read by setting it, which is not thread-safe.
 _UMASK = _read_umask()
 
+# ENOSPC: the file system is full; EDQUOT: the user's quota on it is (the user
+# sees the same thing: no room left). EDQUOT does not exist on Windows.
+_NO_ROOM = {errno.ENOSPC} | ({errno.EDQUOT} if hasattr(errno, "EDQUOT") else set())
+
+
+def disk_full(exc: BaseException) -> bool:
+    """True when ``exc`` says there is no room left on the disk (or in the quota)."""
+    return isinstance(exc, OSError) and exc.errno in _NO_ROOM
+
+
+def write_failed(exc: OSError, target: os.PathLike[str] | str, *, into: bool = False) -> BuildError:
+    """The error to raise when writing ``target`` failed with ``exc``.
+
+    ``into``: ``target`` is a folder being written to, not a file.
+    """
+    where = f"to {target}" if into else str(target)
+    if disk_full(exc):
+        return BuildError(
+            f"the disk is full while writing {where}; free some space and build again"
+        )
+    return BuildError(f"cannot write {where}: {exc.strerror or exc}")
+
 
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
@@ -29,7 +69,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         folder.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise BuildError(f"cannot write to {folder}: {exc.strerror}") from None
+        raise write_failed(exc, folder, into=True) from None
     os.close(fd)
     os.chmod(name, 0o666 & ~_UMASK)
     tmp = Path(name)
@@ -37,7 +77,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         yield tmp
         os.replace(tmp, target)
     except OSError as exc:
-        raise BuildError(f"cannot write {target}: {exc.strerror}") from None
+        raise write_failed(exc, target) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -59,6 +99,12 @@ class Staging:
     has been produced, so a failed or interrupted build leaves the previous
     outputs as they were, no temporary files behind, and no output folder it
     had to create.
+
+    Write staged files with :meth:`write_bytes`: a failure names the output
+    (``out/packet.pdf``) and a full disk says so. A caller that writes them its
+    own way still gets a :class:`~packetgen.errors.BuildError` instead of an
+    ``OSError`` when the write fails inside ``with Staging(…)`` (see
+    :meth:`__exit__`).
     """
 
     def __init__(self, out_dir: Path) -> None:
@@ -66,13 +112,28 @@ class Staging:
         self._pending: list[tuple[Path, Path]] = []
         self._scratch: list[Path] = []
         self._renamed: dict[Path, Path] = {}
+        self._names: dict[Path, Path] = {}
         self._created_dir = False
 
     def __enter__(self) -> Staging:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         self.discard()
+        if isinstance(exc, OSError):
+            # A write the caller made itself (``path.write_bytes``) failed. An
+            # error from open() names the file; one from write() does not, and
+            # then the output folder is the most we can say.
+            staged = self._names.get(Path(exc.filename)) if exc.filename else None
+            if staged is not None:
+                raise write_failed(exc, staged) from None
+            if disk_full(exc):
+                raise write_failed(exc, self.out_dir, into=True) from None
 
     def path_for(self, name: str) -> Path:
         """A fresh temporary path that :meth:`commit` will rename to ``out_dir/name``."""
@@ -86,6 +147,17 @@ class Staging:
         self._scratch.append(tmp)
         return tmp
 
+    def name_of(self, tmp: Path) -> Path:
+        """The output a temporary path stands for (``out/packet.pdf``), for messages."""
+        return self._names.get(tmp, tmp)
+
+    def write_bytes(self, tmp: Path, data: bytes) -> None:
+        """Write ``data`` into a staged or scratch path; failures name the output."""
+        try:
+            tmp.write_bytes(data)
+        except OSError as exc:
+            raise write_failed(exc, self.name_of(tmp)) from None
+
     def _temp(self, name: str) -> Path:
         try:
             if not self.out_dir.is_dir():
@@ -93,10 +165,11 @@ class Staging:
                 self._created_dir = True
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.out_dir)
         except OSError as exc:
-            raise BuildError(f"cannot write to {self.out_dir}: {exc.strerror}") from None
+            raise write_failed(exc, self.out_dir, into=True) from None
         os.close(fd)
         # mkstemp makes the file private; outputs get the usual permissions.
         os.chmod(tmp, 0o666 & ~_UMASK)
+        self._names[Path(tmp)] = self.out_dir / name
         return Path(tmp)
 
     def commit(self) -> None:
@@ -108,7 +181,7 @@ class Staging:
                 self._renamed[tmp] = target
                 self._pending.pop(0)
         except OSError as exc:
-            raise BuildError(f"cannot write {self.out_dir}: {exc.strerror}") from None
+            raise write_failed(exc, self.out_dir) from None
         self._created_dir = False
 
     def where(self, path: Path) -> Path:

@@ -29,6 +29,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -36,7 +37,14 @@ from typing import Any, TypeVar
 
 from .errors import BuildError, LimitError, PacketgenError
 
-__all__ = ["GRACE_SECONDS", "report_progress", "run_isolated"]
+__all__ = [
+    "GRACE_SECONDS",
+    "die_with_parent",
+    "exit_if_orphaned",
+    "exit_reason",
+    "report_progress",
+    "run_isolated",
+]
 
 T = TypeVar("T")
 
@@ -105,7 +113,11 @@ def run_isolated(
         target=_worker,
         args=(sender, payload, max_memory, os.getpid()),
         name="packetgen-isolated",
-        daemon=True,
+        # Not a daemon: multiprocessing forbids daemons to start processes, and
+        # a build with jobs > 1 starts a pool of workers. Nothing is lost: this
+        # call always ends and reaps the worker before it returns, and the
+        # worker dies with its caller (die_with_parent).
+        daemon=False,
     )
     deadline = None if timeout is None else time.monotonic() + timeout
     process.start()
@@ -170,7 +182,7 @@ def _result(
         )
     if kind == "memory" or (kind == "died" and _killed_for_memory(exitcode, max_memory)):
         raise LimitError(_memory_message(max_memory))
-    raise BuildError(f"the build's worker process stopped unexpectedly ({_exit_reason(exitcode)})")
+    raise BuildError(f"the build's worker process stopped unexpectedly ({exit_reason(exitcode)})")
 
 
 def _memory_message(max_memory: int | None) -> str:
@@ -193,7 +205,8 @@ def _killed_for_memory(exitcode: int | None, max_memory: int | None) -> bool:
     return max_memory is not None and -exitcode in (signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS)
 
 
-def _exit_reason(exitcode: int | None) -> str:
+def exit_reason(exitcode: int | None) -> str:
+    """A process's exit code in words: ``signal SIGKILL``, ``exit status 1``."""
     if exitcode is None:
         return "no exit status"
     if exitcode < 0:
@@ -266,28 +279,91 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise _Stopped
 
 
-def _die_with_parent(parent: int) -> None:
-    """Linux: SIGKILL this worker if the caller dies without ending it."""
-    if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the caller died before prctl took effect
-        os._exit(1)
+# How often the watchdog looks for its parent when it cannot wait on the pipe.
+_WATCH_SECONDS = 0.1
+_ORPHANED = 1
+"""Exit status of a worker that ended because its parent was gone."""
+
+# Set in a worker by die_with_parent: the pid of the process that started it.
+_parent_pid: int | None = None
+
+
+def die_with_parent(parent: int) -> None:
+    """End this worker process as soon as ``parent``, the process that started it, is gone.
+
+    Call it first thing in a ``spawn`` worker (the isolated worker, and the
+    build's pool workers in their initializer). A packetgen killed outright
+    (SIGKILL, the OOM killer) cannot stop its workers; without this they are
+    re-parented, finish their pages, write into the output folder and then
+    wait forever for work that never comes, holding memory and the terminal.
+
+    Two mechanisms, each covering the other's gap:
+
+    * Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``. The kernel kills the worker
+      the moment its parent dies: nothing more is written. The signal fires
+      when the *thread* that started the worker ends, not the process, so a
+      worker must be started by a thread that outlives it. Both callers do
+      that: :func:`run_isolated` starts its worker and waits for it in the same
+      call, and the build's ``ProcessPoolExecutor`` starts workers in
+      ``submit()``, from the thread running the build, which shuts the pool
+      down (ending every worker) before it returns.
+    * Everywhere: a daemon thread waits on multiprocessing's parent sentinel
+      (a pipe whose write end only the parent holds, so end-of-file means the
+      parent is gone; a process handle on Windows) and, as a fallback, checks
+      ``os.getppid()`` against ``parent`` every 0.1 s, then ends the process
+      with ``os._exit``. :func:`exit_if_orphaned` closes the last gap: callers
+      check it just before writing an output.
+
+    A parent that died before this ran (during the worker's start-up) is
+    noticed here and the worker exits at once.
+    """
+    global _parent_pid
+    _parent_pid = parent
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    exit_if_orphaned()
+    threading.Thread(target=_watch, name="packetgen-parent-watch", daemon=True).start()
+
+
+def exit_if_orphaned() -> None:
+    """End this worker now if the process that started it is gone (no-op elsewhere)."""
+    if _parent_pid is not None and not _parent_alive(_parent_pid):
+        os._exit(_ORPHANED)
+
+
+def _parent_alive(parent: int) -> bool:
+    sentinel = multiprocessing.parent_process()
+    if sentinel is not None and not sentinel.is_alive():
+        return False
+    # Re-parented (to init or a subreaper): the parent died. On Windows a
+    # process keeps its parent's pid, and the sentinel above is what counts.
+    return sys.platform == "win32" or os.getppid() == parent
+
+
+def _watch() -> None:
+    assert _parent_pid is not None
+    sentinel = multiprocessing.parent_process()
+    while True:
+        if sentinel is not None:
+            sentinel.join(_WATCH_SECONDS)  # returns at once when the parent's end closes
+        else:
+            time.sleep(_WATCH_SECONDS)
+        exit_if_orphaned()
 
 
 def _worker(channel: Connection, payload: bytes, max_memory: int | None, parent: int) -> None:
     global _channel
     _channel = channel
+    die_with_parent(parent)
     if sys.platform != "win32":
         # Its own process group, so a timeout can end it with everything it
         # started; the terminal's Ctrl-C goes to the caller, which ends us.
         os.setpgid(0, 0)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, _on_sigterm)
-        _die_with_parent(parent)
         if max_memory is not None:
             import resource
 

@@ -40,6 +40,7 @@ from pypdf.generic import (
 )
 
 from .errors import HandoutError
+from .spec import url_problem
 
 __all__ = [
     "PlacedPage",
@@ -539,7 +540,10 @@ def _text(value: PdfObject | None) -> str | None:
 
 
 def _uri_problem(uri: str) -> str | None:
-    scheme = urlsplit(uri.strip()).scheme.lower()
+    try:
+        scheme = urlsplit(uri.strip()).scheme.lower()
+    except ValueError:  # e.g. "http://[::1": not a link anyone can follow
+        return "malformed link"
     if scheme in _SAFE_URI_SCHEMES:
         return None
     if scheme in ("javascript", "vbscript"):
@@ -1409,13 +1413,34 @@ def place_page(
     )
 
 
+_HIDDEN_FLAGS = 2 | 32
+"""Annotation flags Hidden and NoView (PDF 32000-1, 12.5.3): a viewer never shows the link."""
+_MIN_LINK_PT = 1.0
+"""A link area thinner than this on the visible page cannot be seen or clicked."""
+
+
+def _link_shown(annot: DictionaryObject, rect: Rect, width: float, height: float) -> bool:
+    """Whether a reader of the page can see and click a link at ``rect`` (displayed space)."""
+    flags = _get(annot, "/F")
+    # /F is an integer; anything else is damage, read as no flags, as viewers do.
+    if isinstance(flags, int) and flags & _HIDDEN_FLAGS:
+        return False
+    # The part of the link on the visible page (crop box), not under its edges.
+    visible_w = min(rect.x1, width) - max(rect.x0, 0.0)
+    visible_h = min(rect.y1, height) - max(rect.y0, 0.0)
+    return visible_w >= _MIN_LINK_PT and visible_h >= _MIN_LINK_PT
+
+
 def uri_links(reader_page: PageObject) -> list[str]:
     """Web URIs (http, https, mailto) of a page's link annotations, in reading order, each once.
 
     Other schemes (``javascript:``, ``file:``…) are left out: :func:`place_page`
-    drops them, so they are not links a reader of the packet can follow.
+    drops them, so they are not links a reader of the packet can follow. So are
+    links no reader can see (hidden, or off or nearly off the visible page): a
+    handout could otherwise plant URLs in the packet's appendix unseen.
     """
-    display = fit_transform(reader_page, Rect(0, 0, *displayed_size(reader_page)))
+    width, height = displayed_size(reader_page)
+    display = fit_transform(reader_page, Rect(0, 0, width, height))
     doc = _source_doc(reader_page)
     found: list[tuple[Rect, str]] = []
     annots = reader_page.get("/Annots")
@@ -1428,7 +1453,12 @@ def uri_links(reader_page: PageObject) -> list[str]:
         rect = _as_rect(annot.get("/Rect"))
         if uri is None or rect is None or _uri_problem(uri) is not None:
             continue
-        found.append((_map_rect(display, rect), uri))
+        if uri.lower().startswith(("http:", "https:")) and url_problem(uri) is not None:
+            continue  # a port or host no browser accepts: nothing to print a code for
+        shown = _map_rect(display, rect)
+        if not _link_shown(annot, shown, width, height):
+            continue
+        found.append((shown, uri))
     return _reading_order(found)
 
 

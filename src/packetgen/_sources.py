@@ -35,6 +35,9 @@ _SAFE_SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:timestamp",
 }
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_STR_TAG = "tag:yaml.org,2002:str"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _MAX_DEPTH = 64
@@ -71,16 +74,23 @@ def parse(text: str, *, name: str, fmt: str) -> SourceDoc:
 
 
 def _shallow(doc: SourceDoc, name: str) -> SourceDoc:
-    """The depth limit YAML gets while composing, for JSON and TOML data."""
-    stack: list[tuple[Any, int]] = [(doc.data, 0)]
+    """The depth and number-size limits YAML gets while composing, for JSON and TOML data."""
+    stack: list[tuple[Any, Loc]] = [(doc.data, ())]
     while stack:
-        value, depth = stack.pop()
-        if depth > _MAX_DEPTH:
+        value, loc = stack.pop()
+        if len(loc) > _MAX_DEPTH:
             raise SourceProblems([Problem(name, None, None, "", _TOO_DEEP)])
         if isinstance(value, dict):
-            stack.extend((child, depth + 1) for child in value.values())
+            stack.extend((child, (*loc, key)) for key, child in value.items())
         elif isinstance(value, list):
-            stack.extend((child, depth + 1) for child in value)
+            stack.extend((child, (*loc, i)) for i, child in enumerate(value))
+        elif _huge(value):
+            # TOML's 0x/0o/0b integers have no length limit in Python.
+            where = doc.positions.get(loc)
+            line, col = where if where is not None else (None, None)
+            raise SourceProblems(
+                [Problem(name, line, col, _dotted(loc), _too_long_number(count_digits(value)))]
+            )
     return doc
 
 
@@ -102,6 +112,12 @@ class _Composer(yaml.SafeLoader):
 
     _depth = 0
 
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.tagged: set[int] = set()
+        """ids of the scalar nodes whose tag is written out (``!!str 09``): their
+        type is what the writer asked for, not a guess to correct."""
+
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]  # PyYAML stubs leave it untyped
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
@@ -112,11 +128,15 @@ class _Composer(yaml.SafeLoader):
             )
         if self._depth >= _MAX_DEPTH:
             raise _Refused(event.start_mark, _TOO_DEEP)
+        explicit = isinstance(event, yaml.ScalarEvent) and event.tag not in (None, "!")
         self._depth += 1
         try:
-            return super().compose_node(parent, index)
+            node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
+        if explicit and node is not None:
+            self.tagged.add(id(node))
+        return node
 
 
 class _Refused(Exception):
@@ -128,9 +148,11 @@ class _Refused(Exception):
 
 def _parse_yaml(text: str, name: str) -> SourceDoc:
     loader: _Composer | None = None
+    tagged: set[int] = set()
     try:
         loader = _Composer(text)
         root = loader.get_single_node()
+        tagged = loader.tagged
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
@@ -173,17 +195,20 @@ def _parse_yaml(text: str, name: str) -> SourceDoc:
         )
     doc = SourceDoc(data=None)
     problems: list[Problem] = []
-    doc.data = _Walker(name, doc, problems).value(root, (), 0)
+    doc.data = _Walker(name, doc, problems, tagged).value(root, (), 0)
     if problems:
         raise SourceProblems(problems)
     return doc
 
 
 class _Walker:
-    def __init__(self, name: str, doc: SourceDoc, problems: list[Problem]) -> None:
+    def __init__(
+        self, name: str, doc: SourceDoc, problems: list[Problem], tagged: set[int]
+    ) -> None:
         self.name = name
         self.doc = doc
         self.problems = problems
+        self.tagged = tagged
         self.constructor = SafeConstructor()
 
     def value(self, node: Node, loc: Loc, depth: int) -> Any:
@@ -205,6 +230,10 @@ class _Walker:
                 return None
             if node.style is None:
                 self.doc.raw[loc] = node.value
+            if node.tag in (_INT_TAG, _FLOAT_TAG) and _SEXAGESIMAL.fullmatch(node.value):
+                # Never constructed: PyYAML's base-60 arithmetic is quadratic in
+                # the number of parts (1:2:3:… one MiB long takes minutes).
+                return node.value
             try:
                 value = self.constructor.construct_object(node, deep=True)
             except (yaml.YAMLError, ValueError, OverflowError) as exc:
@@ -218,6 +247,21 @@ class _Walker:
             if isinstance(value, float) and not math.isfinite(value):
                 self.problems.append(
                     _problem(self.name, node.start_mark, _not_finite(node.value), where)
+                )
+                return None
+            if id(node) not in self.tagged:
+                try:
+                    value = _as_people_read(node, value)
+                except ValueError:  # leading zeros and more digits than Python converts
+                    self.problems.append(
+                        _problem(self.name, node.start_mark, _too_long_number(node.value), where)
+                    )
+                    return None
+            if _huge(value):
+                self.problems.append(
+                    _problem(
+                        self.name, node.start_mark, _too_long_number(count_digits(value)), where
+                    )
                 )
                 return None
             return value
@@ -278,9 +322,55 @@ class _Walker:
         return out
 
 
-def _too_long_number(text: str) -> str:
-    digits = sum(ch.isdigit() for ch in text)
-    return f"expected a number of reasonable size, found one with {digits:,} digits"
+# YAML 1.1 (PyYAML) reads `1:30` as 90 (base 60) and `017` as 15 (octal); a
+# trainer means an hour and a half, and seventeen. YAML 1.2, which editors
+# use to check a spec against its schema, reads neither way.
+_SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-9_]+)+(?:\.[0-9_]*)?")
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
+
+
+def _as_people_read(node: ScalarNode, value: Any) -> Any:
+    """``value`` as a person reads the text YAML 1.1 made it from.
+
+    * base-60 numbers (``1:30``) stay text (the walker never constructs
+      them): a text field keeps what was written, and a number field
+      explains how to write the time (loader);
+    * integers with leading zeros (``017``, ``09``) are decimal, as written;
+    * the line break YAML adds at the end of a ``|`` or ``>`` block is not
+      part of the value (a title written as a block has no line break in it).
+    """
+    text = node.value
+    if node.tag in (_INT_TAG, _STR_TAG) and node.style is None and _LEADING_ZERO.fullmatch(text):
+        return int(text.replace("_", ""), 10)
+    if (
+        node.style in ("|", ">")
+        and isinstance(value, str)
+        and value.endswith("\n")
+        and not value.endswith("\n\n")
+    ):
+        return value[:-1]
+    return value
+
+
+_MAX_DIGITS = 100
+"""Integers in any format: no field needs more than a few digits, and Python
+cannot even print an integer of more than 4,300 (which hex allows)."""
+
+
+def _huge(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**_MAX_DIGITS
+
+
+def count_digits(value: int) -> int:
+    """Decimal digits of ``value``, without str() (which fails past 4,300)."""
+    if value.bit_length() < 10_000:
+        return len(str(abs(value)))
+    return int(value.bit_length() * 0.30103) + 1  # log10(2): close enough to report
+
+
+def _too_long_number(digits: str | int) -> str:
+    count = sum(ch.isdigit() for ch in digits) if isinstance(digits, str) else digits
+    return f"expected a number of reasonable size, found one with {count:,} digits"
 
 
 def _not_finite(text: str) -> str:
@@ -305,7 +395,7 @@ def _no_constant(text: str) -> float:
 
 
 def _json_int(text: str) -> int:
-    if len(text) > 100:
+    if len(text.lstrip("-")) > _MAX_DIGITS:
         raise _BadNumber(_too_long_number(text))
     return int(text)
 

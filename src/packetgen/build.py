@@ -10,22 +10,30 @@ processes with ``jobs > 1`` and is skipped when the build cache has it.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
-import shutil
+import signal
+import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from ._atomic import Staging
+from ._atomic import Staging, write_failed
 from ._cache import CACHE_DIR_NAME, BuildCache, digest
+from ._guarded import fingerprint
+from ._isolation import GRACE_SECONDS, die_with_parent, exit_if_orphaned, exit_reason
+from ._office import converted_documents, remember_converted_documents
 from ._repro import w3c_build_date
 from ._version import __version__
 from .credit import packet_hours
 from .errors import BuildError, PacketgenError
+from .handouts import decoding_budget
 from .links import LinkTable, collect_links, register_handout_links
 from .loader import load_packet
 from .markdown import images_in
@@ -201,42 +209,49 @@ def _build(
     jobs: int,
     cache: bool,
 ) -> BuildResult:
-    out = Path(out_dir)
-    packet = _with_overrides(_as_packet(packet_or_path), paper, theme)
-    selected = _select(packet, only)
-    per_inservice = (format in ("pdf", "both")) + (format in ("html", "both"))
-    book_too = format in ("pdf", "both") and only is None
-    say = _Reporter(progress, len(selected) * per_inservice + book_too)
-    _refuse_overwriting_inputs(packet, out, selected)
-    store = BuildCache(out / CACHE_DIR_NAME if cache else None)
-    links = collect_links(packet)
-    look = load_theme(packet.theme, packet.folder)
-    handout_warnings = _scan_handouts(packet, links, store, say)
+    # One budget for what all the handouts of this build unpack to, together.
+    with decoding_budget():
+        out = Path(out_dir)
+        packet = _with_overrides(_as_packet(packet_or_path), paper, theme)
+        selected = _select(packet, only)
+        per_inservice = (format in ("pdf", "both")) + (format in ("html", "both"))
+        book_too = format in ("pdf", "both") and only is None
+        say = _Reporter(progress, len(selected) * per_inservice + book_too)
+        _refuse_overwriting_inputs(packet, out, selected)
+        store = BuildCache.open(out / CACHE_DIR_NAME) if cache else BuildCache(None)
+        links = collect_links(packet)
+        look = load_theme(packet.theme, packet.folder)
+        handout_warnings = _scan_handouts(packet, links, store, say)
 
-    result = BuildResult(
-        links=[(ref.number, ref.url) for ref in links.links],
-        hours={key: value.hours for key, value in packet_hours(packet).items()},
-    )
-    result.warnings.extend(links.warnings)
-    for inservice_id in selected:
-        result.warnings.extend(handout_warnings[inservice_id])
+        result = BuildResult(
+            links=[(ref.number, ref.url) for ref in links.links],
+            hours={key: value.hours for key, value in packet_hours(packet).items()},
+        )
+        result.warnings.extend(links.warnings)
+        for inservice_id in selected:
+            result.warnings.extend(handout_warnings[inservice_id])
 
-    context = _Context(packet, links, look)
-    with Staging(out) as staging, _Runner(context, jobs) as runner:
-        run = _Run(context, staging, store, runner, result, say)
-        if format in ("pdf", "both"):
-            lengths = _binders(run, selected)
-            if only is None:
-                _book(run, lengths)
-        if format in ("html", "both"):
-            _pages(run, selected)
-        if strict and result.warnings:
-            raise BuildError(
-                "--strict: the build has warnings:\n" + "\n".join(f"  {w}" for w in result.warnings)
-            )
-        staging.commit()
-        store.flush(staging.where)
-    return result
+        context = _Context(packet, links, look, out, converted_documents())
+        with Staging(out) as staging, _Runner(context, jobs) as runner:
+            run = _Run(context, staging, store, runner, result, say)
+            if format in ("pdf", "both"):
+                lengths = _binders(run, selected)
+                if only is None:
+                    _book(run, lengths)
+            if format in ("html", "both"):
+                _pages(run, selected)
+            if strict and result.warnings:
+                raise BuildError(
+                    "--strict: the build has warnings:\n"
+                    + "\n".join(f"  {w}" for w in result.warnings)
+                )
+            staging.commit()
+            store.flush(staging.where)
+        # After the --strict check: notes about the cache (an entry rebuilt because
+        # it did not verify, a cache that is off) are about this machine, not the
+        # packet, and the outputs are right either way.
+        result.warnings.extend(note for note in store.notes if note not in result.warnings)
+        return result
 
 
 def render_html(
@@ -261,7 +276,8 @@ def packet_links(packet: Packet | str | os.PathLike[str]) -> LinkTable:
     handouts included."""
     packet = _as_packet(packet)
     links = collect_links(packet)
-    _scan_handouts(packet, links, BuildCache(None), _Reporter(None, 0))
+    with decoding_budget():
+        _scan_handouts(packet, links, BuildCache(None), _Reporter(None, 0))
     return links
 
 
@@ -289,7 +305,9 @@ def _scan_handouts(
             json.dumps([item.model_dump(mode="json") for item in inservice.items]),
             *(_file_digest(packet, file) for file in files),
         )
-        found = store.get_json(key)
+        found = _scan_record(
+            store.get_json(key, f"the links found in the handouts of {inservice.id}")
+        )
         if found is None:
             say.note(f"Opening the handouts of {inservice.id}")
             from .binder import open_inservice_handouts  # see _run_job for why here
@@ -297,11 +315,28 @@ def _scan_handouts(
             binder = open_inservice_handouts(packet, inservice.id)
             found = {"links": binder.found_links, "warnings": binder.warnings}
             store.put_json(key, found)
-        register_handout_links(
-            packet, inservice.id, [(int(j), str(url)) for j, url in found["links"]], links
-        )
-        warnings[inservice.id] = [str(w) for w in found["warnings"]]
+        register_handout_links(packet, inservice.id, found["links"], links)
+        warnings[inservice.id] = found["warnings"]
     return warnings
+
+
+def _scan_record(value: Any) -> dict[str, Any] | None:
+    """A cached handout scan, or None unless it has exactly the expected shape."""
+    if not isinstance(value, dict) or set(value) != {"links", "warnings"}:
+        return None
+    found_links, found_warnings = value["links"], value["warnings"]
+    if not isinstance(found_links, list) or not isinstance(found_warnings, list):
+        return None
+    pairs = [
+        (number, url)
+        for pair in found_links
+        if isinstance(pair, list) and len(pair) == 2
+        for number, url in [pair]
+        if type(number) is int and isinstance(url, str)
+    ]
+    if len(pairs) != len(found_links) or not all(isinstance(w, str) for w in found_warnings):
+        return None
+    return {"links": pairs, "warnings": list(found_warnings)}
 
 
 def _binders(run: _Run, selected: list[str]) -> dict[str, int]:
@@ -335,12 +370,10 @@ def _book(run: _Run, lengths: dict[str, int]) -> None:
         *(_key(context, s.id, "binder") for s in packet.inservices),
         json.dumps([(ref.number, ref.url, ref.label) for ref in links.links]),
     )
-    hit = store.get(key)
+    hit = _cached_outcome(_get(store, key, "packet.pdf", target, staging))
     if hit is not None:
-        meta, entry = hit
-        _copy(entry / "output", target, "packet.pdf")
         result.outputs.append(
-            OutputFile(staging.out_dir / "packet.pdf", "book", None, meta.get("pages"), True)
+            OutputFile(staging.out_dir / "packet.pdf", "book", None, hit[0], True)
         )
         say.advance("packet.pdf is unchanged")
         return
@@ -363,7 +396,7 @@ def _book(run: _Run, lengths: dict[str, int]) -> None:
         parts[job.inservice_id] = done.path
     say.note("Assembling packet.pdf")
     data, pages = book.join(packet, links, theme, plan, parts)
-    target.write_bytes(data)
+    staging.write_bytes(target, data)
     say.advance(f"Wrote packet.pdf ({pages} pages)")
     store.put(key, {"pages": pages}, {"output": target})
     result.outputs.append(OutputFile(staging.out_dir / "packet.pdf", "book", None, pages))
@@ -392,6 +425,10 @@ class _Context:
     packet: Packet
     links: LinkTable
     theme: Theme
+    out_dir: Path
+    """The output folder as the caller named it, for messages."""
+    conversions: dict[str, bytes] = field(default_factory=dict)
+    """Office documents already converted by this process, so workers do not convert again."""
 
 
 @dataclass(frozen=True)
@@ -416,6 +453,13 @@ class _Job:
     total_pages: int | None = None
     key: str = ""
 
+    @property
+    def shown(self) -> str:
+        """The output as the user knows it, for messages."""
+        if self.kind == "part":
+            return f"the part of packet.pdf for {self.inservice_id}"
+        return self.name
+
 
 @dataclass(frozen=True)
 class _Done:
@@ -431,7 +475,8 @@ def _run_job(context: _Context, job: _Job, target: Path) -> tuple[int | None, tu
         return _lay_out(context, job, target)
     except OSError as exc:
         # A full disk or a vanished output folder, while writing.
-        raise BuildError(f"cannot write {target.parent / job.name}: {exc.strerror}") from None
+        output = "packet.pdf" if job.kind == "part" else job.name
+        raise write_failed(exc, context.out_dir / output) from None
 
 
 def _lay_out(context: _Context, job: _Job, target: Path) -> tuple[int | None, tuple[str, ...]]:
@@ -439,6 +484,7 @@ def _lay_out(context: _Context, job: _Job, target: Path) -> tuple[int | None, tu
         html = render_html(
             context.packet, job.inservice_id, links=context.links, theme=context.theme
         )
+        exit_if_orphaned()
         target.write_bytes(html.encode("utf-8"))
         return None, ()
     # Imported here, not at the top: pypdf and WeasyPrint take a quarter of a
@@ -456,21 +502,40 @@ def _lay_out(context: _Context, job: _Job, target: Path) -> tuple[int | None, tu
         first_page=job.first_page,
         total_pages=job.total_pages,
     )
+    # A worker whose build is gone must not write into the output folder.
+    exit_if_orphaned()
     target.write_bytes(bound.data)
     return bound.pages, bound.warnings
 
 
 _WORKER_CONTEXT: _Context | None = None
+_WORKER_SLOTS: ctypes.Array[ctypes.c_int64] | None = None
+
+_SLOTS = 1024
+"""Size of the ring that says which worker lays out which job: more than the
+jobs one stage runs at once (one per in-service, at most 100)."""
 
 
-def _worker_init(context: _Context) -> None:
-    global _WORKER_CONTEXT
+def _worker_init(context: _Context, parent: int, slots: ctypes.Array[ctypes.c_int64]) -> None:
+    # First: a worker must not outlive the build (see die_with_parent; the
+    # pool starts its workers from the thread running the build, in submit()).
+    die_with_parent(parent)
+    global _WORKER_CONTEXT, _WORKER_SLOTS
+    remember_converted_documents(context.conversions)
     _WORKER_CONTEXT = context
+    _WORKER_SLOTS = slots
 
 
-def _worker_run(job: _Job, target: Path) -> tuple[int | None, tuple[str, ...]]:
+def _worker_run(ticket: int, job: _Job, target: Path) -> tuple[int | None, tuple[str, ...]]:
     assert _WORKER_CONTEXT is not None
-    return _run_job(_WORKER_CONTEXT, job, target)
+    assert _WORKER_SLOTS is not None
+    # While the job runs its slot holds this worker's pid: if the worker is
+    # killed, the build can say which in-service it was laying out.
+    _WORKER_SLOTS[ticket] = os.getpid()
+    try:
+        return _run_job(_WORKER_CONTEXT, job, target)
+    finally:
+        _WORKER_SLOTS[ticket] = 0
 
 
 class _Runner:
@@ -482,6 +547,8 @@ class _Runner:
         self.context = context
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
+        self._slots: ctypes.Array[ctypes.c_int64] | None = None
+        self._tickets = 0
 
     def __enter__(self) -> _Runner:
         return self
@@ -494,9 +561,13 @@ class _Runner:
             return
         # A failure or an interrupt: stop the workers now instead of letting
         # them finish laying out pages nobody will use.
-        for process in list(getattr(self._pool, "_processes", {}).values()):
+        for process in self._processes().values():
             process.terminate()
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _processes(self) -> dict[int, BaseProcess]:
+        """The pool's worker processes by pid (the executor does not publish them)."""
+        return dict(getattr(self._pool, "_processes", None) or {})
 
     def run(self, work: list[tuple[_Job, Path]]) -> Iterator[tuple[int | None, tuple[str, ...]]]:
         if self.jobs == 1 or len(work) < 2:
@@ -504,16 +575,85 @@ class _Runner:
                 yield _run_job(self.context, job, target)
             return
         if self._pool is None:
+            context = get_context("spawn")
+            self._slots = context.RawArray(ctypes.c_int64, _SLOTS)
             # spawn, not fork: WeasyPrint and its font libraries are not fork-safe.
+            # Workers are started in submit(), by this thread, which lives until
+            # the pool is shut down: PR_SET_PDEATHSIG (set in _worker_init) fires
+            # when the starting *thread* ends, so it cannot fire early.
+            # No max_tasks_per_child: with it the executor's own thread would
+            # start replacement workers.
             self._pool = ProcessPoolExecutor(
                 max_workers=self.jobs,
-                mp_context=get_context("spawn"),
+                mp_context=context,
                 initializer=_worker_init,
-                initargs=(self.context,),
+                initargs=(self.context, os.getpid(), self._slots),
             )
-        futures = [self._pool.submit(_worker_run, job, target) for job, target in work]
-        for future in futures:
-            yield future.result()
+        assert self._slots is not None
+        tickets = []
+        for _ in work:
+            ticket = self._tickets % _SLOTS
+            self._tickets += 1
+            self._slots[ticket] = 0
+            tickets.append(ticket)
+        futures: list[Future[tuple[int | None, tuple[str, ...]]]] = []
+        for (job, target), ticket in zip(work, tickets, strict=True):
+            try:
+                futures.append(self._pool.submit(_worker_run, ticket, job, target))
+            except BrokenProcessPool:
+                raise self._stopped(work, tickets, job) from None
+        for (job, _target), future in zip(work, futures, strict=True):
+            try:
+                outcome = future.result()
+            except BrokenProcessPool:
+                # A worker was killed (the OOM killer, SIGKILL): the pool is
+                # unusable and the executor's message and traceback say nothing
+                # a trainer can act on.
+                raise self._stopped(work, tickets, job) from None
+            yield outcome
+
+    def _stopped(
+        self, work: list[tuple[_Job, Path]], tickets: list[int], waiting: _Job
+    ) -> BuildError:
+        """The error for a pool broken by a worker that died, naming what it was building."""
+        assert self._slots is not None
+        slots = self._slots
+        running = [
+            (job, slots[t]) for (job, _p), t in zip(work, tickets, strict=True) if slots[t] > 0
+        ]
+        processes = self._processes()
+        # The executor sends SIGTERM to the other workers once one has died;
+        # the one that died first is the one that did not end by SIGTERM.
+        culprit, code = (running[0][0] if running else waiting), None
+        for job, pid in running:
+            status = _exit_status(processes.get(pid))
+            if status is not None and status != -signal.SIGTERM:
+                culprit, code = job, status
+                break
+        what = f"{culprit.inservice_id} ({culprit.shown})"
+        if code is None or code == -signal.SIGKILL:
+            return BuildError(
+                f"the worker building {what} was stopped by the system, probably for lack of"
+                " memory; earlier outputs are unchanged. Free some memory or lay out fewer"
+                " in-services at once (-j 1), then build again"
+            )
+        return BuildError(
+            f"the worker building {what} stopped unexpectedly ({exit_reason(code)});"
+            " earlier outputs are unchanged"
+        )
+
+
+def _exit_status(process: BaseProcess | None) -> int | None:
+    """The exit code of a pool worker that has ended or is ending; None if unknown."""
+    if process is None:
+        return None
+    deadline = time.monotonic() + GRACE_SECONDS
+    while time.monotonic() < deadline:
+        code = process.exitcode
+        if code is not None:
+            return code
+        process.join(0.05)
+    return None
 
 
 def _run_cached(jobs: list[_Job], run: _Run, *, keep: bool = False) -> Iterator[tuple[_Job, _Done]]:
@@ -529,11 +669,9 @@ def _run_cached(jobs: list[_Job], run: _Run, *, keep: bool = False) -> Iterator[
     for job in jobs:
         target = staging.scratch(job.name) if keep else staging.path_for(job.name)
         staged[job.name] = target
-        hit = store.get(job.key)
+        hit = _cached_outcome(_get(store, job.key, job.shown, target, staging))
         if hit is not None:
-            meta, entry = hit
-            _copy(entry / "output", target, job.name)
-            cached[job.name] = (meta.get("pages"), tuple(meta.get("warnings", ())))
+            cached[job.name] = hit
         else:
             todo.append((job, target))
     if todo:
@@ -560,11 +698,26 @@ def _run_cached(jobs: list[_Job], run: _Run, *, keep: bool = False) -> Iterator[
             yield job, _Done(target, pages, warnings, cached=True)
 
 
-def _copy(source: Path, target: Path, name: str) -> None:
+def _get(
+    store: BuildCache, key: str, what: str, target: Path, staging: Staging
+) -> dict[str, Any] | None:
+    """The cache's metadata for ``key``, its verified output copied into ``target``."""
     try:
-        shutil.copyfile(source, target)
+        return store.get(key, what, into=target)
     except OSError as exc:
-        raise BuildError(f"cannot write {target.parent / name}: {exc.strerror}") from None
+        raise write_failed(exc, staging.name_of(target)) from None
+
+
+def _cached_outcome(meta: dict[str, Any] | None) -> tuple[int | None, tuple[str, ...]] | None:
+    """(pages, warnings) of a cache entry, or None (a miss) unless they have the right types."""
+    if meta is None:
+        return None
+    pages, warnings = meta.get("pages"), meta.get("warnings", [])
+    if pages is not None and type(pages) is not int:
+        return None
+    if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
+        return None
+    return pages, tuple(warnings)
 
 
 def _key(context: _Context, inservice_id: str, what: str) -> str:
@@ -609,10 +762,13 @@ def _markdown_fields(inservice: object) -> Iterator[str]:
 
 
 def _file_digest(packet: Packet, relative: str) -> str:
-    try:
-        return digest((packet.folder / relative).read_bytes())
-    except OSError:
-        return "missing"
+    # Read in blocks, and not at all when the file is outside the folder, too
+    # large or not a regular file: the stage that uses it refuses it properly.
+    return fingerprint(packet.folder / relative, roots=(packet.folder,), max_bytes=_MAX_KEYED_BYTES)
+
+
+_MAX_KEYED_BYTES = 200 * 1024 * 1024
+"""As large as a handout may be (``handouts.open_handout(max_bytes=)``)."""
 
 
 _THEME_DIGESTS: dict[int, str] = {}
@@ -622,13 +778,13 @@ def _theme_digest(theme: Theme) -> str:
     """The theme's CSS and the templates in use (built-in and overrides)."""
     cached = _THEME_DIGESTS.get(id(theme))
     if cached is None:
-        templates = Path(__file__).resolve().parent / "templates"
-        folders = [templates] + ([theme.template_dir] if theme.template_dir else [])
+        # The theme's own templates were read and checked when it was loaded.
+        builtin = Path(__file__).resolve().parent / "templates"
         texts = [theme.print_css, theme.screen_css]
-        for folder in folders:
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    texts.append(f"{path.relative_to(folder)}\n{path.read_text('utf-8')}")
+        for path in sorted(builtin.rglob("*")):
+            if path.is_file():
+                texts.append(f"{path.relative_to(builtin)}\n{path.read_text('utf-8')}")
+        texts += [f"theme:{name}\n{source}" for name, source in theme.templates]
         cached = _THEME_DIGESTS[id(theme)] = digest(*texts)
     return cached
 

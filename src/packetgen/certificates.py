@@ -4,25 +4,48 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import os
+import stat
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from markupsafe import Markup
+from PIL import Image
 
 from ._atomic import Staging
 from ._repro import w3c_build_date
 from ._version import __version__
 from .attendees import Attendee, inline_attendees, read_attendees
 from .credit import inservice_hours
-from .errors import PacketgenError
+from .errors import LimitError, PacketgenError
 from .loader import load_packet
+from .markdown import images_in
 from .pdf import layout_html
 from .render import format_date, render_document
-from .spec import Packet
-from .themes import load_theme
+from .spec import InService, Packet
+from .themes import BUILTIN_THEMES, load_theme
 
-__all__ = ["CertificateResult", "make_certificates"]
+__all__ = [
+    "MAX_CERTIFICATES",
+    "MAX_SIGNATURE_BYTES",
+    "MAX_SIGNATURE_PIXELS",
+    "CertificateResult",
+    "make_certificates",
+]
+
+MAX_CERTIFICATES = 2_000
+"""Certificates one call makes, all in-services together. Each is a page laid
+out by WeasyPrint, all of an in-service's at once: about 0.1-0.2 s and 250 KB
+of memory a page, so 2,000 take 3-6 minutes and under 1 GB, inside the
+command's default limits (600 s, 4,096 MB). A real session has tens or a few
+hundred attendees; a larger list can be made in parts with ``only=``."""
+MAX_SIGNATURE_BYTES = 5 * 1024 * 1024
+"""The signature image: a scan or photo of a signature is tens of KB."""
+MAX_SIGNATURE_PIXELS = 25_000_000
+"""Pixels of the signature image as its header declares them (a 12 MP phone photo fits)."""
 
 _MIME = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 
@@ -79,13 +102,25 @@ def make_certificates(
             "no in-service has a certificate: section; add one with at least `signer:`"
             " to the in-services that give certificates"
         )
-    theme = load_theme(packet.theme, packet.folder)
-    result = CertificateResult()
     out = Path(out_dir)
+    _refuse_overwriting_inputs(packet, out, chosen, attendees)
+    result = CertificateResult()
+    # Every list is read and counted before anything is laid out, so an
+    # oversized run stops at once instead of after minutes of work.
+    lists: list[tuple[InService, list[Attendee]]] = []
+    for inservice in chosen:
+        people, warnings_found = _people(packet, inservice.id, attendees)
+        result.warnings.extend(warnings_found)
+        lists.append((inservice, people))
+    _check_count(lists)
+    signatures = {
+        s.id: _signature_url(packet, s.certificate.signature)
+        for s in chosen
+        if s.certificate is not None and s.certificate.signature
+    }
+    theme = load_theme(packet.theme, packet.folder)
     with Staging(out) as staging:
-        for inservice in chosen:
-            people, warnings = _people(packet, inservice.id, attendees)
-            result.warnings.extend(warnings)
+        for inservice, people in lists:
             certificate = inservice.certificate
             assert certificate is not None
             hours = inservice_hours(packet, inservice).hours
@@ -113,9 +148,7 @@ def make_certificates(
                 signer=certificate.signer,
                 signer_title=certificate.signer_title,
                 presenter=inservice.presenter,
-                signature=_data_url(packet.folder / certificate.signature)
-                if certificate.signature
-                else None,
+                signature=signatures.get(inservice.id),
             )
             html = render_document(view, theme, "certificates.html.j2")
             layout = layout_html(
@@ -126,10 +159,26 @@ def make_certificates(
             )
             seed = hashlib.sha256(html.encode("utf-8")).hexdigest().encode("ascii")[:32]
             target = staging.path_for(f"{inservice.id}-certificates.pdf")
-            target.write_bytes(layout.write(identifier=seed))
+            staging.write_bytes(target, layout.write(identifier=seed))
             result.outputs.append((out / f"{inservice.id}-certificates.pdf", len(people)))
         staging.commit()
     return result
+
+
+def _check_count(lists: list[tuple[InService, list[Attendee]]]) -> None:
+    total = sum(len(people) for _inservice, people in lists)
+    if total <= MAX_CERTIFICATES:
+        return
+    counts = ", ".join(f"{s.id}: {len(people):,}" for s, people in lists)
+    advice = (
+        "make them in parts with --only ID (one in-service at a time)"
+        if len(lists) > 1
+        else "split the attendee list and make them in parts"
+    )
+    raise LimitError(
+        f"this would make {total:,} certificates ({counts}), more than the limit of"
+        f" {MAX_CERTIFICATES:,} in one run; {advice}"
+    )
 
 
 def _people(
@@ -149,9 +198,108 @@ def _people(
     )
 
 
-def _data_url(path: Path) -> str:
-    data = path.read_bytes()
+def _signature_url(packet: Packet, relative: str) -> str:
+    """The signature image as a ``data:`` URL, its size and pixels checked before use.
+
+    The size is taken from the open file before a byte is read, and the
+    pixels from the picture's header before it is decoded (WeasyPrint decodes
+    it later), so a huge or sparse file is refused without being loaded.
+    """
+    shown = str(packet.folder / relative)
+    data = _read_signature(packet.folder / relative, shown)
     mime = next((m for magic, m in _MIME.items() if data.startswith(magic)), None)
-    if mime is None:  # pragma: no cover - the loader checks the signature image
-        raise PacketgenError(f"{path.name}: expected a PNG or JPEG signature image")
+    if mime is None:  # the loader checks this too, but the file may have changed since
+        raise PacketgenError(f"{shown}: expected a PNG or JPEG signature image")
+    resize = "resize it (600 pixels wide is plenty) and try again"
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns about a large picture; here it is an error.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Opening reads the header only; nothing is decoded here.
+            with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
+                width, height = image.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PacketgenError(
+            f"{shown}: the signature image declares more than {MAX_SIGNATURE_PIXELS:,} pixels,"
+            f" the limit; {resize}"
+        ) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise PacketgenError(
+            f"{shown}: the signature image is damaged and cannot be read ({exc}); save it again"
+        ) from None
+    if width * height > MAX_SIGNATURE_PIXELS:
+        raise PacketgenError(
+            f"{shown}: the signature image is {width:,} x {height:,} pixels, more than the limit"
+            f" of {MAX_SIGNATURE_PIXELS:,}; {resize}"
+        )
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _read_signature(path: Path, shown: str) -> bytes:
+    too_big = (
+        f"{shown}: the signature image is {{size}} bytes, more than the limit of"
+        f" {MAX_SIGNATURE_BYTES // (1024 * 1024)} MiB; save a smaller picture (a signature needs"
+        " only tens of KB)"
+    )
+    # O_NONBLOCK: a FIFO put in the file's place must not hang the run.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise PacketgenError(f"{shown}: cannot read the signature image: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise PacketgenError(f"{shown}: the signature image is not a regular file")
+        if info.st_size > MAX_SIGNATURE_BYTES:
+            raise PacketgenError(too_big.format(size=f"{info.st_size:,}"))
+        try:
+            data = handle.read(MAX_SIGNATURE_BYTES + 1)
+        except OSError as exc:
+            raise PacketgenError(
+                f"{shown}: cannot read the signature image: {exc.strerror}"
+            ) from None
+    if len(data) > MAX_SIGNATURE_BYTES:  # it grew after the check
+        raise PacketgenError(too_big.format(size=f"more than {MAX_SIGNATURE_BYTES:,}"))
+    return data
+
+
+def _inputs(packet: Packet, attendees: str | os.PathLike[str] | None) -> Iterator[Path]:
+    """Every file the run reads, and every file the packet's build reads."""
+    if packet.source is not None:
+        yield packet.source
+    for _inservice, item in packet.file_items():
+        yield packet.folder / item.file
+    for inservice in packet.inservices:
+        texts = [inservice.summary] + [
+            getattr(item, name, None)
+            for item in inservice.items
+            for name in ("description", "excerpt", "access")
+        ]
+        for text in texts:
+            if isinstance(text, str) and text:
+                yield from (packet.folder / src for src in images_in(text))
+        if inservice.certificate is not None and inservice.certificate.signature:
+            yield packet.folder / inservice.certificate.signature
+        if isinstance(inservice.attendees, str) and inservice.attendees:
+            yield packet.folder / inservice.attendees
+    if attendees is not None:
+        yield Path(attendees)
+    if packet.theme not in BUILTIN_THEMES:
+        theme_folder = packet.folder / packet.theme
+        if theme_folder.is_dir():
+            yield from (p for p in theme_folder.rglob("*") if p.is_file())
+
+
+def _refuse_overwriting_inputs(
+    packet: Packet, out: Path, chosen: list[InService], attendees: str | os.PathLike[str] | None
+) -> None:
+    """An output path that is also an input would destroy the trainer's file (as in build)."""
+    inputs = {path.resolve() for path in _inputs(packet, attendees)}
+    for inservice in chosen:
+        name = f"{inservice.id}-certificates.pdf"
+        if (out / name).resolve() in inputs:
+            raise PacketgenError(
+                f"the output {out / name} would overwrite an input file of the packet;"
+                " choose another -o folder"
+            )

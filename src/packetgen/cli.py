@@ -13,8 +13,9 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -26,6 +27,37 @@ from .schema import json_schema
 from .starter import write_starter
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+DEFAULT_TIMEOUT = 600.0
+"""Seconds a command may run (each build, for serve) before it is stopped."""
+DEFAULT_MAX_MEMORY = 4096
+"""Megabytes of memory a command may use (each build, for serve)."""
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _limit_options(what: str, *, timeout: str = "--timeout") -> Callable[[_F], _F]:
+    """The time and memory options every command that reads uploads shares with build."""
+
+    def decorate(command: _F) -> _F:
+        command = click.option(
+            "--max-memory",
+            type=click.IntRange(min=128),
+            default=DEFAULT_MAX_MEMORY,
+            show_default=True,
+            metavar="MB",
+            help=f"Stop {what} when it needs more memory than this.",
+        )(command)
+        return click.option(
+            timeout,
+            "time_limit",
+            type=click.FloatRange(min=1),
+            default=DEFAULT_TIMEOUT,
+            show_default=True,
+            help=f"Stop {what} after this many seconds.",
+        )(command)
+
+    return decorate
 
 
 @click.group(context_settings=CONTEXT)
@@ -40,14 +72,21 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
-def check(spec: Path) -> None:
+@_limit_options("the check")
+def check(spec: Path, time_limit: float, max_memory: int) -> None:
     """Validate SPEC and every file it names, and print a summary.
 
     Exits with 1 and lists every problem (file:line:col: field: message) when
     the spec is invalid.
     """
-    packet = load_packet(spec)
-    click.echo(_summary.format_summary(packet, spec))
+    from .handouts import decoding_budget
+
+    with (
+        _limits(timeout=time_limit, max_memory=max_memory, what="the check", writes=False),
+        decoding_budget(),
+    ):
+        summary = _summary.format_summary(load_packet(spec), spec)
+    click.echo(summary)
 
 
 @cli.command()
@@ -120,14 +159,14 @@ def init(directory: Path, force: bool) -> None:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=1),
-    default=600.0,
+    default=DEFAULT_TIMEOUT,
     show_default=True,
     help="Stop the build after this many seconds (it runs in a separate process).",
 )
 @click.option(
     "--max-memory",
     type=click.IntRange(min=128),
-    default=4096,
+    default=DEFAULT_MAX_MEMORY,
     show_default=True,
     metavar="MB",
     help="Stop the build when it needs more memory than this.",
@@ -162,9 +201,11 @@ def build(
     """
     from ._progress import progress_display
     from .build import build as run_build
+    from .handouts import decoding_budget
 
     with (
         _limits(timeout=timeout, max_memory=max_memory),
+        decoding_budget(),
         progress_display(quiet=quiet or as_json, verbose=verbose) as progress,
     ):
         result = run_build(
@@ -191,15 +232,17 @@ def build(
     if verify_after:
         from .verify import format_verify, verify_pdf
 
-        packet = load_packet(spec)
         failed = []
-        for output in result.outputs:
-            if output.path.suffix == ".pdf":
-                report = verify_pdf(output.path, packet=packet, inservice=output.inservice)
-                if not report.ok:
-                    failed.append(f"{output.path}:\n{format_verify(report)}")
-                elif not quiet and not as_json:
-                    click.echo(f"Verified {output.path}: {len(report.codes)} QR codes scan")
+        # Its own limits, as `packetgen verify` has: the build's time is spent.
+        with _limits(timeout=timeout, max_memory=max_memory, what="the QR check", writes=False):
+            packet = load_packet(spec)
+            for output in result.outputs:
+                if output.path.suffix == ".pdf":
+                    report = verify_pdf(output.path, packet=packet, inservice=output.inservice)
+                    if not report.ok:
+                        failed.append(f"{output.path}:\n{format_verify(report)}")
+                    elif not quiet and not as_json:
+                        click.echo(f"Verified {output.path}: {len(report.codes)} QR codes scan")
         if failed:
             raise PacketgenError("QR check failed:\n" + "\n".join(failed))
 
@@ -209,11 +252,21 @@ class _TimedOut(BaseException):
 
 
 @contextlib.contextmanager
-def _limits(*, timeout: float, max_memory: int) -> Iterator[None]:
+def _limits(
+    *,
+    timeout: float,
+    max_memory: int,
+    what: str = "the build",
+    writes: bool = True,
+    option: str = "--timeout",
+) -> Iterator[None]:
     """Time and memory limits for this process (and the workers it starts).
 
     The library isolates a build in a worker process when asked; the CLI is
     already a process of its own, so it limits itself and pays no start-up.
+    ``what`` names the work in the messages; ``writes`` says whether it writes
+    outputs (which a stopped run leaves as they were); ``option`` is the time
+    option to name.
     """
     import resource
 
@@ -229,17 +282,18 @@ def _limits(*, timeout: float, max_memory: int) -> Iterator[None]:
     previous = signal.signal(signal.SIGALRM, expire) if in_main else None
     if in_main:
         signal.setitimer(signal.ITIMER_REAL, timeout)
+    unchanged = "; earlier outputs are unchanged" if writes else ""
     try:
         yield
     except _TimedOut:
         raise LimitError(
-            f"the build took longer than {timeout:g} s and was stopped; earlier outputs are"
-            " unchanged (raise the limit with --timeout)"
+            f"{what} took longer than {timeout:g} s and was stopped{unchanged}"
+            f" (raise the limit with {option})"
         ) from None
     except MemoryError:
         raise LimitError(
-            f"the build needed more than {max_memory} MB of memory and was stopped; earlier"
-            " outputs are unchanged (raise the limit with --max-memory)"
+            f"{what} needed more than {max_memory} MB of memory and was stopped{unchanged}"
+            " (raise the limit with --max-memory)"
         ) from None
     finally:
         if in_main:
@@ -278,19 +332,37 @@ def _on_sigint(signum: int, frame: object) -> None:
     help="How to print the list.",
 )
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait for each site.")
-def links(spec: Path, do_check: bool, fmt: str, timeout: float) -> None:
+# --timeout already means the wait for each site here (and has since links
+# existed), so the limit of the whole command that build calls --timeout is
+# --time-limit.
+@_limit_options("the command", timeout="--time-limit")
+def links(
+    spec: Path, do_check: bool, fmt: str, timeout: float, time_limit: float, max_memory: int
+) -> None:
     """List every link of SPEC with its number, QR size and where it is used.
 
     With --check, request each link (HEAD, then GET) and say whether it works,
     moved, is broken, or sits behind a login; exits with 1 when a link is broken.
     """
     from .build import packet_links
+    from .handouts import decoding_budget
     from .linkcheck import any_broken, check_links_sync, describe_links, format_reports
 
-    packet = load_packet(spec)
-    reports = describe_links(packet, packet_links(packet))
-    if do_check:
-        reports = check_links_sync(reports, timeout=timeout)
+    with _limits(
+        timeout=time_limit,
+        max_memory=max_memory,
+        what="listing the links",
+        writes=False,
+        option="--time-limit",
+    ):
+        packet = load_packet(spec)
+        with decoding_budget():
+            table = packet_links(packet)
+        reports = describe_links(packet, table)
+        if do_check:
+            reports = check_links_sync(reports, timeout=timeout)
+    for warning in table.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     click.echo(format_reports(reports, fmt))  # type: ignore[arg-type]  # click.Choice guarantees the literal
     if do_check and any_broken(reports):
         raise click.exceptions.Exit(1)
@@ -315,8 +387,15 @@ def links(spec: Path, do_check: bool, fmt: str, timeout: float) -> None:
     show_default=True,
     help="Gaussian blur radius in pixels (a phone photo of paper is about 1).",
 )
+@_limit_options("the check")
 def verify(
-    pdfs: tuple[Path, ...], spec: Path | None, inservice: str | None, dpi: int, blur: float
+    pdfs: tuple[Path, ...],
+    spec: Path | None,
+    inservice: str | None,
+    dpi: int,
+    blur: float,
+    time_limit: float,
+    max_memory: int,
 ) -> None:
     """Scan every QR code in PDFS as a phone would and report what they decode to.
 
@@ -325,12 +404,13 @@ def verify(
     """
     from .verify import format_verify, verify_pdf
 
-    packet = load_packet(spec) if spec is not None else None
     failed = False
-    for pdf in pdfs:
-        report = verify_pdf(pdf, packet=packet, inservice=inservice, dpi=dpi, blur=blur)
-        click.echo(format_verify(report))
-        failed = failed or not report.ok
+    with _limits(timeout=time_limit, max_memory=max_memory, what="the QR check", writes=False):
+        packet = load_packet(spec) if spec is not None else None
+        for pdf in pdfs:
+            report = verify_pdf(pdf, packet=packet, inservice=inservice, dpi=dpi, blur=blur)
+            click.echo(format_verify(report))
+            failed = failed or not report.ok
     if failed:
         raise click.exceptions.Exit(1)
 
@@ -348,11 +428,22 @@ def verify(
 @click.option("--pages", help='Pages to draw, e.g. "1-4" (default: all).')
 @click.option("--dpi", default=60, show_default=True, help="Resolution of the images.")
 @click.option("--columns", default=4, show_default=True, help="Pages per row on the contact sheet.")
-def preview(pdf: Path, out_dir: Path, pages: str | None, dpi: int, columns: int) -> None:
+@_limit_options("the preview")
+def preview(
+    pdf: Path,
+    out_dir: Path,
+    pages: str | None,
+    dpi: int,
+    columns: int,
+    time_limit: float,
+    max_memory: int,
+) -> None:
     """Write PNG images of PDF's pages and a contact sheet of them into --out."""
     from .preview import preview_pdf
 
-    for path in preview_pdf(pdf, out_dir, pages=pages, dpi=dpi, columns=columns):
+    with _limits(timeout=time_limit, max_memory=max_memory, what="the preview"):
+        written = preview_pdf(pdf, out_dir, pages=pages, dpi=dpi, columns=columns)
+    for path in written:
         click.echo(f"Wrote {path}")
 
 
@@ -367,11 +458,22 @@ def preview(pdf: Path, out_dir: Path, pages: str | None, dpi: int, columns: int)
 )
 @click.option("--pdf", is_flag=True, help="Build the PDFs too (slower) and serve them.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the preview in a browser.")
-def serve(spec: Path, port: int, host: str, pdf: bool, open_browser: bool) -> None:
+@_limit_options("each build")
+def serve(
+    spec: Path,
+    port: int,
+    host: str,
+    pdf: bool,
+    open_browser: bool,
+    time_limit: float,
+    max_memory: int,
+) -> None:
     """Preview SPEC in a browser while you edit it.
 
     Rebuilds when the spec or a file in its folder changes; the page reloads
     itself and shows the error, with its line number, when the spec is broken.
+    Each build runs in a separate process, stopped at the --timeout and
+    --max-memory limits (the page then shows why).
     """
     from .serve import serve as run_server
 
@@ -383,6 +485,8 @@ def serve(spec: Path, port: int, host: str, pdf: bool, open_browser: bool) -> No
             pdf=pdf,
             open_browser=open_browser,
             on_event=lambda line: click.echo(line, err=True),
+            timeout=time_limit,
+            max_memory=max_memory * 1024 * 1024,
         )
     except _Interrupted:
         click.echo("Stopped.", err=True)
@@ -407,15 +511,28 @@ def serve(spec: Path, port: int, host: str, pdf: bool, open_browser: bool) -> No
 @click.option(
     "--only", "only", multiple=True, metavar="ID", help="Only this in-service (repeatable)."
 )
-def certificates(spec: Path, attendees: Path | None, out_dir: Path, only: tuple[str, ...]) -> None:
+@_limit_options("making certificates")
+def certificates(
+    spec: Path,
+    attendees: Path | None,
+    out_dir: Path,
+    only: tuple[str, ...],
+    time_limit: float,
+    max_memory: int,
+) -> None:
     """Write OUT/<id>-certificates.pdf: a landscape certificate for every attendee.
 
     For each in-service with a `certificate:` section: name, in-service, date,
-    hours, presenter and signer, one page per person.
+    hours, presenter and signer, one page per person (at most 2,000 in one run).
     """
     from .certificates import make_certificates
+    from .handouts import decoding_budget
 
-    result = make_certificates(spec, out_dir, attendees=attendees, only=list(only) or None)
+    with (
+        _limits(timeout=time_limit, max_memory=max_memory, what="making certificates"),
+        decoding_budget(),
+    ):
+        result = make_certificates(spec, out_dir, attendees=attendees, only=list(only) or None)
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     for path, count in result.outputs:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .errors import HandoutError, PacketgenError
 from .spec import CreditRule, InService, Packet
 
 __all__ = ["InServiceHours", "ItemCredit", "credit_for", "inservice_hours", "packet_hours"]
@@ -95,13 +96,16 @@ def inservice_hours(
     credits: list[ItemCredit] = []
     policy = packet.credit
     if policy is not None:
-        for item in inservice.items:
+        for j, item in enumerate(inservice.items):
             rule = getattr(policy, item.kind)
             if rule is None:
                 continue
             pages = item.length_pages
             if pages is None and item.file is not None and rule.per_pages is not None:
-                pages = counter(packet.folder / item.file)
+                try:
+                    pages = counter(packet.folder / item.file)
+                except HandoutError as exc:
+                    raise _located(packet, inservice, j, item, exc) from None
             credits.append(
                 credit_for(
                     rule,
@@ -126,11 +130,26 @@ def packet_hours(packet: Packet) -> dict[str, InServiceHours]:
 
 
 def _count_pages(path: Path) -> int | None:
-    """Pages of a handout file, or None when it cannot be read (the build says why)."""
-    from .errors import PacketgenError
-    from .handouts import open_handout
+    """Pages of a handout file, or None when it cannot be read (the build says why).
+
+    A file refused for what it unpacks to is an error here too: ``check`` builds
+    nothing, so it would otherwise pass the packet with no credit and no reason.
+    """
+    from .handouts import DecodingLimitError, open_handout
 
     try:
-        return len(open_handout(path, item=path.name).pages)
+        return len(open_handout(path, item="").pages)
+    except DecodingLimitError:
+        raise
     except (PacketgenError, ValueError, OSError):
         return None
+
+
+def _located(
+    packet: Packet, inservice: InService, j: int, item: Any, error: HandoutError
+) -> HandoutError:
+    """``error`` named as the build names a handout: place in the spec, field, file."""
+    index = next(i for i, s in enumerate(packet.inservices) if s is inservice)
+    where = packet.where("inservices", index, "items", j, "file")
+    label = f"{where}: inservices[{index}].items[{j}].file: {item.file}"
+    return HandoutError(label, error.detail, item=item.title)

@@ -4,7 +4,8 @@ WeasyPrint's default fetcher reads any ``file://`` path and any http URL, and a
 failed fetch only logs a warning while the PDF is still written. This fetcher
 allows ``data:`` URLs and regular files inside a few allowed folders (the
 packet folder and the theme's), refuses everything else, and remembers each
-refusal so the build can fail loudly instead of printing a blank.
+refusal so the build can fail loudly instead of printing a blank. Files are
+read through :mod:`packetgen._guarded`, like every file an upload names.
 
 Every resource is also bounded: at most :data:`MAX_RESOURCE_BYTES` bytes, and a
 picture at most :data:`MAX_IMAGE_PIXELS` pixels (a small PNG can declare a
@@ -18,7 +19,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import stat
 import threading
 import warnings
 from pathlib import Path
@@ -27,6 +27,8 @@ from urllib.request import url2pathname
 
 from PIL import Image
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from ._guarded import FileRefusedError, read_bytes
 
 __all__ = ["MAX_IMAGE_PIXELS", "MAX_RESOURCE_BYTES", "PacketFetcher"]
 
@@ -115,33 +117,17 @@ class PacketFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships no ty
             raise self._refuse(url, "packetgen does not load anything from the network")
         path = Path(url2pathname(unquote(urlsplit(url).path)))
         try:
-            resolved = path.resolve(strict=True)
-        except (OSError, RuntimeError):
-            raise self._refuse(url, "no such file") from None
-        if not any(resolved == root or resolved.is_relative_to(root) for root in self._roots):
-            raise self._refuse(url, "outside the packet folder")
-        body = self._read(url, resolved)
+            body = read_bytes(
+                path,
+                roots=self._roots,
+                shown=url,  # the refusal below names the file; only the reason is used
+                max_bytes=MAX_RESOURCE_BYTES,
+                limit="20 MiB",
+            )
+        except FileRefusedError as exc:
+            raise self._refuse(url, exc.reason) from None
         self._check_picture(url, body)
         return URLFetcherResponse(url, body, {}, 200)
-
-    def _read(self, url: str, path: Path) -> bytes:
-        # Opened without blocking and checked on the open descriptor: a FIFO or
-        # a device put in place of a file after the check cannot stall or flood
-        # the build.
-        try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        except OSError:
-            raise self._refuse(url, "cannot be read") from None
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise self._refuse(url, "not a regular file")
-            if info.st_size > MAX_RESOURCE_BYTES:
-                raise self._refuse(url, "larger than 20 MiB")
-            body = handle.read(MAX_RESOURCE_BYTES + 1)
-        if len(body) > MAX_RESOURCE_BYTES:
-            raise self._refuse(url, "larger than 20 MiB")
-        return body
 
     def _check_picture(self, url: str, body: bytes) -> None:
         if not _is_picture(body[:16]):

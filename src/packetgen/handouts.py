@@ -14,6 +14,7 @@ malformed file becomes a ``HandoutError`` rather than a crash.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import math
@@ -22,25 +23,33 @@ import stat
 import struct
 import threading
 import warnings
+import weakref
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pypdf
+import pypdf.filters
 from PIL import Image, ImageFile, ImageOps
 from pypdf.constants import UserAccessPermissions
 from pypdf.errors import DependencyError, PyPdfError
 from pypdf.generic import BooleanObject, Destination, DictionaryObject
 
-from packetgen._office import OFFICE_KINDS, convert_office, font_warnings
+from packetgen._office import OFFICE_KINDS, convert_office
+from packetgen._office_fonts import font_warnings
 from packetgen.errors import HandoutError
 
 __all__ = [
+    "MAX_DECODED_BYTES",
+    "MAX_DECODED_BYTES_TOTAL",
+    "DecodingLimitError",
     "OpenedHandout",
     "OutlineEntry",
+    "decoding_budget",
     "open_handout",
     "parse_page_selection",
 ]
@@ -277,6 +286,163 @@ def _too_big(max_bytes: int) -> str:
 
 
 # --------------------------------------------------------------------------
+# Decoding budget
+# --------------------------------------------------------------------------
+
+MAX_DECODED_BYTES = 256 * 1024 * 1024
+"""PDF content one handout may unpack to, all its streams together (256 MiB).
+
+pypdf stops each stream at 75 MB, but a file of many such streams (a Flate
+bomb of 40 pages of 70 MB each fits in 3 MB) would still take gigabytes. A
+real handout's page content is a few hundred KB a page; pictures are copied
+into the binder without being unpacked, so they do not count."""
+
+MAX_DECODED_BYTES_TOTAL = 1024**3
+"""PDF content all the handouts of one build may unpack to together (1 GiB),
+inside :func:`decoding_budget`. Each file counts once, however often it is read."""
+
+_MIB = 1024 * 1024
+
+
+def _size(limit: int) -> str:
+    return f"{limit / _MIB:g} MiB" if limit < 1024**3 else f"{limit / 1024**3:g} GiB"
+
+
+class _BuildLedger:
+    """What the handouts opened in one :func:`decoding_budget` unpacked, per file."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.total = 0
+        self._by_file: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def record(self, key: str, used: int) -> bool:
+        """Note that ``key`` has unpacked ``used`` bytes; False once over the limit."""
+        with self._lock:
+            # The same file is opened by the handout scan, again to lay out
+            # its binder, and again to count its pages: it counts once.
+            before = self._by_file.get(key, 0)
+            if used > before:
+                self._by_file[key] = used
+                self.total += used - before
+            return self.total <= self.limit
+
+
+_LEDGER: ContextVar[_BuildLedger | None] = ContextVar("packetgen_decoding_ledger", default=None)
+
+
+@contextmanager
+def decoding_budget(max_bytes: int = MAX_DECODED_BYTES_TOTAL) -> Iterator[None]:
+    """Limit what all handouts opened inside unpack to, together, to ``max_bytes``.
+
+    Wrap one build (or one ``links``/``check`` run) in it. Every handout still
+    has its own limit (``open_handout(max_decoded_bytes=)``); this one stops a
+    packet of many handouts that each stay just under it. Readers opened
+    inside keep counting against it after the block ends.
+    """
+    token = _LEDGER.set(_BuildLedger(max_bytes))
+    try:
+        yield
+    finally:
+        _LEDGER.reset(token)
+
+
+class DecodingLimitError(HandoutError):
+    """A handout's PDF streams unpacked to more than its budget, or the build's.
+
+    A :class:`~packetgen.errors.HandoutError` like any other; its own class lets
+    callers that tolerate unreadable handouts (page counts for credit) still
+    stop on it.
+    """
+
+
+class _HandoutBudget:
+    """The bytes one handout's reader has unpacked, checked as they are unpacked."""
+
+    def __init__(self, file: str, item: str, limit: int, key: str) -> None:
+        self.file = file
+        self.item = item
+        self.limit = limit
+        self.key = key
+        self.used = 0
+        self.ledger = _LEDGER.get()
+        self.refusal: str | None = None
+
+    def check(self) -> None:
+        """Refuse once the budget is spent: nothing more of this file is unpacked."""
+        if self.refusal is not None:
+            # A new exception each time: raising one instance twice chains tracebacks.
+            raise DecodingLimitError(self.file, self.refusal, item=self.item)
+
+    def charge(self, size: int) -> None:
+        self.used += size
+        if self.used > self.limit:
+            self.refusal = (
+                f"the PDF unpacks to more than {_size(self.limit)} of content, the limit for one"
+                " handout, so packetgen stopped reading it (a PDF this heavy is broken or made"
+                " to exhaust memory); select fewer pages with `pages:`, split it into smaller"
+                " PDFs, or print it to a new PDF"
+            )
+        elif self.ledger is not None and not self.ledger.record(self.key, self.used):
+            self.refusal = (
+                f"with this file the packet's handouts unpack to more than"
+                f" {_size(self.ledger.limit)} of PDF content, the limit for one build; use fewer"
+                " or smaller handouts, or select fewer pages with `pages:`"
+            )
+        self.check()
+
+
+# The budget of each open reader, found from the stream being decoded; while
+# a file is being read (before its reader is known) the budget in _LOADING.
+_BUDGETS: weakref.WeakKeyDictionary[Any, _HandoutBudget] = weakref.WeakKeyDictionary()
+_LOADING: ContextVar[_HandoutBudget | None] = ContextVar("packetgen_loading", default=None)
+
+
+def _budget_of(stream: Any) -> _HandoutBudget | None:
+    owner = getattr(getattr(stream, "indirect_reference", None), "pdf", None)
+    if owner is not None:
+        with contextlib.suppress(TypeError):  # an owner that cannot be weakly referenced
+            budget = _BUDGETS.get(owner)
+            if budget is not None:
+                return budget
+    return _LOADING.get()
+
+
+# Kept on pypdf's module, so that reloading this one never wraps the wrapper.
+_decode_unbudgeted: Callable[[Any], bytes] = getattr(
+    pypdf.filters, "_packetgen_unbudgeted", pypdf.filters.decode_stream_data
+)
+
+
+def _decode_within_budget(stream: Any) -> bytes:
+    """pypdf's decoder, charging what it unpacks to the handout the stream belongs to.
+
+    Every stream pypdf unpacks goes through here — page contents checked when
+    a handout opens, drawn into the binder, read for text or links, object and
+    cross-reference streams — so the budget holds whatever asks for the bytes.
+    """
+    budget = _budget_of(stream)
+    if budget is None:
+        return _decode_unbudgeted(stream)
+    budget.check()
+    data = _decode_unbudgeted(stream)
+    budget.charge(len(data))
+    return data
+
+
+def _install_decode_hook() -> None:
+    # pypdf looks the function up in its filters module on every call
+    # (EncodedStreamObject.get_data), so replacing it there covers every reader;
+    # streams of readers packetgen did not open are decoded exactly as before.
+    pypdf.filters._packetgen_unbudgeted = _decode_unbudgeted  # type: ignore[attr-defined]  # our own marker on pypdf's module
+    pypdf.filters.decode_stream_data = _decode_within_budget
+
+
+_install_decode_hook()
+
+
+# --------------------------------------------------------------------------
 # PDF
 # --------------------------------------------------------------------------
 
@@ -480,8 +646,46 @@ def _load_pdf(
     pages: str | None,
     password: str | None,
     max_pages: int,
+    max_decoded_bytes: int,
     converted_from: str | None,
     untagged_warning: str = _UNTAGGED,
+) -> OpenedHandout:
+    budget = _HandoutBudget(file, item, max_decoded_bytes, key=str(path.resolve()))
+    token = _LOADING.set(budget)
+    try:
+        handout = _read_pdf(
+            data,
+            path,
+            file=file,
+            item=item,
+            pages=pages,
+            password=password,
+            max_pages=max_pages,
+            converted_from=converted_from,
+            untagged_warning=untagged_warning,
+        )
+    finally:
+        _LOADING.reset(token)
+    # pypdf repairs some damage by catching every exception, ours too: a spent
+    # budget must still fail the file, not leave it half read.
+    budget.check()
+    # The binder reads the pages again later (to draw them, to find links):
+    # those reads count against the same budget.
+    _BUDGETS[handout.reader] = budget
+    return handout
+
+
+def _read_pdf(
+    data: bytes,
+    path: Path,
+    *,
+    file: str,
+    item: str,
+    pages: str | None,
+    password: str | None,
+    max_pages: int,
+    converted_from: str | None,
+    untagged_warning: str,
 ) -> OpenedHandout:
     notes: list[str] = []
     with _pypdf_warnings() as logged:
@@ -745,11 +949,13 @@ def _picture_to_pdf(
 
 def _convert_office(
     data: bytes, ext: str, *, file: str, item: str, timeout: float, max_bytes: int
-) -> bytes:
-    pdf = convert_office(data, ext, file=file, item=item, timeout=timeout, max_bytes=max_bytes)
+) -> tuple[bytes, list[str]]:
+    pdf, warnings = convert_office(
+        data, ext, file=file, item=item, timeout=timeout, max_bytes=max_bytes
+    )
     if len(pdf) > max_bytes:
         raise HandoutError(file, "converted to PDF, " + _too_big(max_bytes), item=item)
-    return pdf
+    return pdf, warnings
 
 
 # --------------------------------------------------------------------------
@@ -768,6 +974,7 @@ def open_handout(
     max_bytes: int = 200 * 1024 * 1024,
     max_pages: int = 2000,
     max_image_pixels: int = 50_000_000,
+    max_decoded_bytes: int = MAX_DECODED_BYTES,
 ) -> OpenedHandout:
     """Open one handout file and return its selected pages, ready to bind.
 
@@ -775,7 +982,9 @@ def open_handout(
     selection such as ``"1-3,5"`` (see :func:`parse_page_selection`).
     ``password`` opens an encrypted PDF that needs one. ``paper`` (width,
     height in points) sizes the page made from a picture. The ``max_*``
-    limits and ``soffice_timeout`` bound the work an untrusted file can cause.
+    limits and ``soffice_timeout`` bound the work an untrusted file can cause;
+    ``max_decoded_bytes`` is what its PDF streams may unpack to, together, now
+    and whenever its pages are read later (see also :func:`decoding_budget`).
 
     Raises :class:`~packetgen.errors.HandoutError` for every problem with the file.
     """
@@ -792,6 +1001,7 @@ def open_handout(
             pages=pages,
             password=password,
             max_pages=max_pages,
+            max_decoded_bytes=max_decoded_bytes,
             converted_from=None,
         )
     if kind in ("png", "jpeg"):
@@ -811,6 +1021,7 @@ def open_handout(
             pages=pages,
             password=None,
             max_pages=max_pages,
+            max_decoded_bytes=max_decoded_bytes,
             converted_from=kind,
             # A picture of a page is never tagged; say that in picture terms.
             untagged_warning=(
@@ -818,7 +1029,7 @@ def open_handout(
                 "ask its author for an accessible version"
             ),
         )
-    pdf = _convert_office(
+    pdf, conversion_warnings = _convert_office(
         data,
         kind,
         file=file,
@@ -834,7 +1045,9 @@ def open_handout(
         pages=pages,
         password=password,
         max_pages=max_pages,
+        max_decoded_bytes=max_decoded_bytes,
         converted_from=kind,
     )
+    handout.warnings.extend(conversion_warnings)
     handout.warnings.extend(font_warnings(data, handout.reader))
     return handout

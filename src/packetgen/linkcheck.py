@@ -55,6 +55,7 @@ __all__ = [
     "any_broken",
     "check_links",
     "check_links_sync",
+    "csv_cell",
     "describe_links",
     "format_reports",
 ]
@@ -433,6 +434,22 @@ _CSV_FIELDS = (
 )
 
 
+# A cell starting with one of these is a formula to Excel, LibreOffice and
+# Google Sheets (`=HYPERLINK(…)`, `=cmd|' /C calc'!A0`); tab and carriage
+# return can hide such a start. Titles come from uploaded specs and handouts.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """``value`` as a CSV cell a spreadsheet shows as text, never runs as a formula.
+
+    The OWASP convention: a cell that would start a formula gets a leading
+    single quote, which spreadsheets hide and which keeps the rest as typed.
+    """
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def format_reports(reports: list[LinkReport], fmt: ReportFormat) -> str:
     """The reports as an aligned table for people, or JSON/CSV for other tools."""
     if fmt == "json":
@@ -445,7 +462,7 @@ def format_reports(reports: list[LinkReport], fmt: ReportFormat) -> str:
             row = _as_json(r)
             row["items"] = "; ".join(r.items)
             row["inservices"] = "; ".join(r.inservices)
-            writer.writerow(["" if row[k] is None else row[k] for k in _CSV_FIELDS])
+            writer.writerow([csv_cell(row[k]) for k in _CSV_FIELDS])
         return buffer.getvalue()
     if fmt == "table":
         return _table(reports)

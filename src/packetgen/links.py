@@ -18,6 +18,8 @@ from .spec import Packet
 
 __all__ = [
     "LONG_URL",
+    "MAX_HANDOUT_LINKS",
+    "MAX_LINKS_PER_HANDOUT",
     "LinkRef",
     "LinkTable",
     "collect_links",
@@ -27,6 +29,15 @@ __all__ = [
 
 LONG_URL = 100
 """Past this many characters a QR code gets dense enough to fail from a photocopy."""
+
+MAX_LINKS_PER_HANDOUT = 50
+"""Web links numbered from one handout file. Each becomes a QR code in the
+appendix (about 12 to a page); a handout's links are not written by the
+trainer, so a file cannot add pages of codes nobody asked for."""
+MAX_HANDOUT_LINKS = 200
+"""Web links numbered from all the handouts of a packet together."""
+_SHOWN_URLS = 3
+"""URLs named in the warning of a handout that adds links, so a stray one stands out."""
 
 _TEXT_FIELDS = ("description", "excerpt", "access")
 
@@ -65,6 +76,8 @@ class LinkTable:
     error_correction: ErrorCorrection = "M"
     links: list[LinkRef] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    handout_links: int = 0
+    """Links numbered because a handout had them (not the spec): see MAX_HANDOUT_LINKS."""
     _by_url: dict[str, LinkRef] = field(default_factory=dict)
 
     def add(
@@ -212,14 +225,65 @@ def collect_links(packet: Packet) -> LinkTable:
 def register_handout_links(
     packet: Packet, inservice_id: str, found: Sequence[tuple[int, str]], links: LinkTable
 ) -> None:
-    """Number the web links found inside an in-service's handouts."""
+    """Number the web links found inside an in-service's handouts.
+
+    ``found`` is (item index, URL) in page order. A handout's links were not
+    written by the trainer, so each one that adds links gets a warning naming
+    how many (and the first few), and at most :data:`MAX_LINKS_PER_HANDOUT`
+    links of one file and :data:`MAX_HANDOUT_LINKS` of all files are numbered.
+    """
     index = next(i for i, s in enumerate(packet.inservices) if s.id == inservice_id)
     inservice = packet.inservices[index]
+    by_item: dict[int, list[str]] = {}
     for j, url in found:
-        links.add(
-            url,
-            LinkSource(
-                inservice.id, inservice.items[j].title, f"inservices[{index}].items[{j}].file"
-            ),
-            where=packet.locate("inservices", index, "items", j, "file"),
+        by_item.setdefault(j, []).append(url)
+    for j, urls in by_item.items():
+        item = inservice.items[j]
+        field_path = f"inservices[{index}].items[{j}].file"
+        where = packet.locate("inservices", index, "items", j, "file")
+        source = LinkSource(inservice.id, item.title, field_path)
+        distinct = list(dict.fromkeys(urls))
+        room = max(0, MAX_HANDOUT_LINKS - links.handout_links)
+        added: list[str] = []
+        left_out = 0
+        for url in distinct[:MAX_LINKS_PER_HANDOUT]:
+            if links.get(url) is None:
+                if len(added) >= room:
+                    left_out += 1
+                    continue
+                added.append(url)
+            links.add(url, source, where=where)
+        links.handout_links += len(added)
+        skipped = len(distinct) - MAX_LINKS_PER_HANDOUT
+        message = _handout_links_warning(
+            item.file, added, len(distinct), skipped=max(0, skipped), left_out=left_out
         )
+        if message:
+            place = ":".join(str(p) for p in where if p is not None)
+            links.warnings.append(f"{place}: {field_path}: {message}")
+
+
+def _handout_links_warning(
+    file: str | None, added: list[str], total: int, *, skipped: int, left_out: int
+) -> str:
+    """What a handout did to the appendix, for the trainer to check; "" when nothing."""
+    parts: list[str] = []
+    if added:
+        shown = ", ".join(short_url(url) for url in added[:_SHOWN_URLS])
+        more = f" and {len(added) - _SHOWN_URLS} more" if len(added) > _SHOWN_URLS else ""
+        word, them = ("link", "it") if len(added) == 1 else ("links", "them")
+        parts.append(
+            f"{file} adds {len(added)} {word} to the appendix ({shown}{more}); check that you"
+            f" want to hand {them} out"
+        )
+    if skipped:
+        parts.append(
+            f"{file} has {total} links; only the first {MAX_LINKS_PER_HANDOUT} are numbered"
+            " (the limit for one handout)"
+        )
+    if left_out:
+        parts.append(
+            f"{left_out} more links of {file} were left out: the packet's handouts already"
+            f" add {MAX_HANDOUT_LINKS}, the limit for all handouts together"
+        )
+    return "; ".join(parts)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 import difflib
 import errno
+import itertools
 import os
+import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -13,10 +16,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from ._sources import Loc, SourceDoc, SourceProblems, dotted, parse
+from ._sources import Loc, SourceDoc, SourceProblems, count_digits, dotted, parse
 from .errors import Problem, SpecError, utf8_problem
-from .markdown import MAX_MARKDOWN_CHARS
-from .spec import ITEM_KINDS, Packet, item_fields
+from .markdown import MAX_MARKDOWN_CHARS, links_in
+from .spec import ITEM_KINDS, MAX_MINUTES, Packet, item_fields, url_problem
 
 __all__ = [
     "MAX_FILES",
@@ -44,6 +47,9 @@ MAX_TEXT_CHARS = 2000
 """One plain-text field (title, source, access…); Markdown fields have MAX_MARKDOWN_CHARS."""
 
 _MARKDOWN_FIELDS = ("summary", "description", "excerpt")
+# Fields whose Markdown links get numbered QR codes (links.collect_links) or
+# are rendered as links: each link must be a usable web address.
+_LINK_FIELDS = (*_MARKDOWN_FIELDS, "access", "advisory")
 
 _FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
 BUILTIN_THEMES = ("default", "ink-saver", "large-print")
@@ -137,13 +143,16 @@ def validate(doc: SourceDoc, *, name: str, folder: Path, source: Path | None) ->
     if limits:
         # Past a count limit, validating every entry would itself be the attack.
         raise SpecError(_sorted(limits))
+    # Files first: a name found on disk under another Unicode normalisation is
+    # rewritten to the disk's spelling before the models see it.
+    problems.extend(_check_files(doc, name, folder))
     packet: Packet | None = None
     try:
         packet = Packet.model_validate(doc.data)
     except ValidationError as exc:
         problems.extend(_translate(doc, name, err) for err in exc.errors() if _keep(err))
     problems.extend(_duplicate_ids(doc, name))
-    problems.extend(_check_files(doc, name, folder))
+    problems.extend(_check_markdown_links(doc, name))
     if problems:
         raise SpecError(_sorted(problems))
     assert packet is not None
@@ -319,6 +328,8 @@ def _suggest(word: str, options: Iterable[str]) -> str:
 def _kind_of(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
+    if isinstance(value, int) and count_digits(value) > 15:
+        return f"a number with {count_digits(value):,} digits"
     if isinstance(value, int | float):
         return f"the number {value}"
     if value is None:
@@ -412,18 +423,49 @@ def _translate(doc: SourceDoc, name: str, err: ErrorDetails) -> Problem:
         )
     if kind in ("string_type", "str_type"):
         return _at(doc, name, loc, field, f"expected text, found {_found(doc, loc, value)}")
-    if kind in ("int_type", "int_from_float", "int_parsing"):
-        return _at(
-            doc, name, loc, field, f"expected a whole number, found {_found(doc, loc, value)}"
-        )
-    if kind in ("float_type", "float_parsing"):
-        return _at(doc, name, loc, field, f"expected a number, found {_found(doc, loc, value)}")
+    if kind in ("int_type", "int_from_float", "int_parsing", "float_type", "float_parsing"):
+        whole = kind.startswith("int")
+        if isinstance(value, str):
+            special = _number_text(str(loc[-1]) if loc else "", value, whole=whole)
+            if special is not None:
+                return _at(doc, name, loc, field, special)
+        if isinstance(value, int) and not isinstance(value, bool):
+            # An integer beyond a float's range. Parsed specs never get here
+            # (_sources refuses integers of more than 100 digits); data given
+            # to validate() directly (bind_files) can.
+            return _at(
+                doc,
+                name,
+                loc,
+                field,
+                f"expected a number of reasonable size, found {_show_number(doc, loc, value)}",
+            )
+        what = "a whole number" if whole else "a number"
+        return _at(doc, name, loc, field, f"expected {what}, found {_found(doc, loc, value)}")
     if kind in ("bool_type", "bool_parsing"):
         return _at(
             doc, name, loc, field, f"expected true or false, found {_found(doc, loc, value)}"
         )
-    if kind in ("greater_than_equal", "greater_than"):
-        return _at(doc, name, loc, field, f"expected a number of 0 or more, found {value}")
+    if kind == "greater_than_equal":
+        least = ctx.get("ge", 0)
+        return _at(
+            doc,
+            name,
+            loc,
+            field,
+            f"expected a number of {least:g} or more, found {_show_number(doc, loc, value)}",
+        )
+    if kind == "greater_than":
+        least = ctx.get("gt", 0)
+        return _at(
+            doc,
+            name,
+            loc,
+            field,
+            f"expected a number greater than {least:g}, found {_show_number(doc, loc, value)}",
+        )
+    if kind == "less_than_equal":
+        return _at(doc, name, loc, field, _too_big(doc, loc, value, ctx.get("le", 0)))
     if kind == "list_type":
         return _at(doc, name, loc, field, f"expected a list, found {_found(doc, loc, value)}")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
@@ -442,6 +484,128 @@ def _translate(doc: SourceDoc, name: str, err: ErrorDetails) -> Problem:
         message = str(ctx.get("error", err["msg"]))
         return _at(doc, name, loc, field, message)
     return _at(doc, name, loc, field, err["msg"][:1].lower() + err["msg"][1:])
+
+
+# field name -> (unit, what to write instead); the field names are the same
+# wherever they appear (an in-service's hours, a credit rule's hours).
+_UNITS: dict[str, tuple[str, str]] = {
+    "hours": ("hours", "give the credit hours as a number like 1.5"),
+    "cap": ("hours", "give the most credit one item can earn, like 1.5"),
+    "round_to": ("hours", "give a step like 0.25 for a quarter hour"),
+    "minutes": ("minutes", "give the running or reading time in minutes, like 90"),
+    "length_pages": ("pages", "give the number of pages"),
+    "per_pages": ("pages", "give the number of pages each credit step stands for"),
+    "rows": ("rows", "print a blank roster more than once if you need more rows"),
+}
+_HOURS_FIELDS = frozenset(k for k, (unit, _) in _UNITS.items() if unit == "hours")
+_CLOCK = re.compile(r"[0-9]+(?::[0-9]+){1,2}")
+_DECIMAL_COMMA = re.compile(r"[0-9]+,[0-9]+")
+# YAML 1.1 reads 1e3 as text (it wants a point and a sign: 1.0e+3); JSON and
+# YAML 1.2 read it as a number. Either way a trainer means plain digits.
+_EXPONENT = re.compile(r"[-+]?[0-9]*\.?[0-9]+[eE][-+]?[0-9]+")
+
+
+def _show_number(doc: SourceDoc, loc: Loc, value: Any) -> str:
+    """A number as the trainer wrote it, without printing hundreds of digits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        digits = count_digits(value)
+        if digits > 15:
+            return f"a number with {digits:,} digits"
+    raw = doc.raw.get(loc)
+    if raw is not None and len(raw) <= 24:
+        return raw
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _too_big(doc: SourceDoc, loc: Loc, value: Any, limit: Any) -> str:
+    key = str(loc[-1]) if loc else ""
+    unit, advice = _UNITS.get(key, ("", ""))
+    if unit and limit == 1:
+        unit = unit.removesuffix("s")
+    most = f"{limit:,g}" if isinstance(limit, float) else f"{limit:,}"
+    if key == "minutes":
+        unit += f" ({MAX_MINUTES // 60} hours)"
+    message = f"expected at most {most}{' ' + unit if unit else ''}, found"
+    message += f" {_show_number(doc, loc, value)}"
+    return f"{message}; {advice}" if advice else message
+
+
+def _duration(hours: int, minutes: int, seconds: int) -> str:
+    parts = [
+        f"{count} {unit}{'' if count == 1 else 's'}"
+        for count, unit in ((hours, "hour"), (minutes, "minute"), (seconds, "second"))
+        if count
+    ]
+    return " ".join(parts) or "0 minutes"
+
+
+def _number_text(key: str, text: str, *, whole: bool) -> str | None:
+    """A message for a number field given a time or a decimal comma, or None.
+
+    YAML 1.1 would read ``1:30`` as 90 (base 60); the source layer keeps it as
+    the text it is, and here the trainer learns which number to write.
+    """
+    written = text.strip()
+    unit, _ = _UNITS.get(key, ("", ""))
+    expected = "a whole number" if whole else "a number"
+    if unit:
+        expected += f" of {unit}"
+    if _CLOCK.fullmatch(written):
+        numbers = [int(part) for part in written.split(":")]
+        shape = "hours:minutes" if len(numbers) == 2 else "hours:minutes:seconds"
+        found = f"expected {expected}, found {written} ({shape})"
+        if any(n >= 60 for n in numbers[1:]):
+            return f"{found}; write the time as a single number"
+        hours, minutes, seconds = (*numbers, 0)[:3]
+        total = hours * 60 + minutes + seconds / 60
+        said = _duration(hours, minutes, seconds)
+        if key in _HOURS_FIELDS:
+            return f"{found}; write {round(total / 60, 2):g} for {said}"
+        if key == "minutes":
+            return f"{found}; write {round(total)} for {said}"
+        return f"{found}; write the time as a single number"
+    if _EXPONENT.fullmatch(written):
+        return f"expected {expected}, found {written}; write the number in plain digits, like 1.5"
+    if _DECIMAL_COMMA.fullmatch(written):
+        if not whole:
+            dotted_ = written.replace(",", ".")
+            return f"expected {expected}, found {written}; use a point for decimals: {dotted_}"
+        if len(written.partition(",")[2]) == 3:
+            plain = written.replace(",", "")
+            return f"expected {expected}, found {written}; write it without the comma: {plain}"
+    return None
+
+
+def _check_markdown_links(doc: SourceDoc, name: str) -> list[Problem]:
+    """Links inside Markdown get QR codes too: the same checks as ``url:``."""
+    problems: list[Problem] = []
+
+    def fields(mapping: Any, loc: Loc) -> None:
+        if not isinstance(mapping, dict):
+            return
+        for key in _LINK_FIELDS:
+            text = mapping.get(key)
+            if not isinstance(text, str) or len(text) > MAX_MARKDOWN_CHARS:
+                continue
+            for url in links_in(text):
+                problem = url_problem(url)
+                if problem is not None:
+                    shown = url if len(url) <= 80 else url[:77] + "..."
+                    where = (*loc, key)
+                    problems.append(
+                        _at(doc, name, where, dotted(where), f"the link {shown}: {problem}")
+                    )
+
+    fields(doc.data, ())
+    inservices = doc.data.get("inservices")
+    for i, inservice in enumerate(inservices if isinstance(inservices, list) else []):
+        fields(inservice, ("inservices", i))
+        items = inservice.get("items") if isinstance(inservice, dict) else None
+        for j, item in enumerate(items if isinstance(items, list) else []):
+            fields(item, ("inservices", i, "items", j))
+    return problems
 
 
 def _duplicate_ids(doc: SourceDoc, name: str) -> list[Problem]:
@@ -478,7 +642,7 @@ def _check_files(doc: SourceDoc, name: str, folder: Path) -> list[Problem]:
     sizes: dict[Path, int] = {}
     theme = doc.data.get("theme")
     if isinstance(theme, str) and theme not in BUILTIN_THEMES:
-        message = check_path(root, theme, want_dir=True)
+        message = _find(doc.data, "theme", root, want_dir=True)
         if message:
             message += f" (or use a built-in theme: {', '.join(BUILTIN_THEMES)})"
             problems.append(_at(doc, name, ("theme",), "theme", message))
@@ -491,11 +655,11 @@ def _check_files(doc: SourceDoc, name: str, folder: Path) -> list[Problem]:
             loc: Loc = ("inservices", i, "items", j)
             file = item.get("file")
             if isinstance(file, str) and file:
-                message = check_path(root, file)
+                message = _find(item, "file", root)
                 if message:
                     problems.append(_at(doc, name, (*loc, "file"), dotted((*loc, "file")), message))
                 else:
-                    target = (root / file).resolve()
+                    target = (root / item["file"]).resolve()
                     with contextlib.suppress(OSError):
                         sizes[target] = target.stat().st_size
                         total = sum(sizes.values())
@@ -543,8 +707,10 @@ def _check_kit_files(
     signature = certificate.get("signature") if isinstance(certificate, dict) else None
     if isinstance(signature, str) and signature:
         loc: Loc = ("inservices", index, "certificate", "signature")
-        message = check_path(root, signature)
+        assert isinstance(certificate, dict)  # signature came from it
+        message = _find(certificate, "signature", root)
         if message is None:
+            signature = certificate["signature"]
             with (root / signature).open("rb") as handle:
                 head = handle.read(8)
             if not head.startswith(_IMAGE_MAGIC):
@@ -557,10 +723,11 @@ def _check_kit_files(
     attendees = inservice.get("attendees")
     if isinstance(attendees, str) and attendees:
         loc = ("inservices", index, "attendees")
-        message = check_path(root, attendees)
+        message = _find(inservice, "attendees", root)
         if message:
             problems.append(_at(doc, name, loc, dotted(loc), message))
         else:
+            attendees = inservice["attendees"]
             from .attendees import read_attendees
 
             try:
@@ -570,11 +737,69 @@ def _check_kit_files(
     return problems
 
 
+def _find(mapping: dict[str, Any], key: str, root: Path, *, want_dir: bool = False) -> str | None:
+    """Check the path ``mapping[key]``; when the file is there under another
+    Unicode normalisation, put the name as it is on disk into ``mapping``."""
+    relative = mapping[key]
+    message = check_path(root, relative, want_dir=want_dir)
+    if message is None:
+        return None
+    twin = _normalisation_twin(root, relative)
+    if twin is not None and check_path(root, twin, want_dir=want_dir) is None:
+        mapping[key] = twin
+        return None
+    return message
+
+
+_SCAN_LIMIT = 10_000
+"""Folder entries read while looking for a name; an upload cannot make it slow."""
+
+
+def _nfc(name: str) -> str:
+    return unicodedata.normalize("NFC", name)
+
+
+def _normalisation_twin(root: Path, relative: str) -> str | None:
+    """``relative`` spelled as on disk, when it differs only by Unicode normalisation.
+
+    ``café`` can be stored as é (NFC, what most editors type) or as e plus a
+    combining accent (NFD, what macOS file systems hand out); both look the
+    same to the trainer, but to Linux they are different names.
+    """
+    current = root
+    spelled: list[str] = []
+    changed = False
+    for part in relative.split("/"):
+        if part not in ("", ".", "..") and not os.path.lexists(current / part):
+            want = _nfc(part)
+            try:
+                with os.scandir(current) as entries:
+                    names = [e.name for e in itertools.islice(entries, _SCAN_LIMIT)]
+            except OSError:
+                return None
+            matches = [n for n in names if _nfc(n) == want]
+            if len(matches) != 1:
+                return None
+            part, changed = matches[0], True
+        spelled.append(part)
+        current = current / part
+    return "/".join(spelled) if changed else None
+
+
+def _show(relative: str) -> str:
+    """A path in quotes as the trainer typed it: repr would double a backslash."""
+    if relative.isprintable() and "'" not in relative:
+        return f"'{relative}'"
+    return repr(relative)
+
+
 def check_path(root: Path, relative: str, *, want_dir: bool = False) -> str | None:
     """Why ``relative`` is not a usable path inside ``root``, or None when it is.
 
     Messages mention only the path as the trainer wrote it, never the absolute
-    location on the machine (which may be a server's).
+    location on the machine (which may be a server's). A name that differs
+    from the file on disk only by Unicode normalisation is not usable as
+    written (the loader puts the disk's spelling into the packet instead).
     """
     posix = relative.replace("\\", "/")
     if (
@@ -588,6 +813,14 @@ def check_path(root: Path, relative: str, *, want_dir: bool = False) -> str | No
         )
     if "\x00" in relative:
         return "expected a path, found a NUL character"
+    control = next((ch for ch in relative if unicodedata.category(ch) in ("Cc", "Cs")), None)
+    if control is not None:
+        # A file name with a line break or an escape in it would end up in
+        # messages and logs; no trainer's file is named like that.
+        return (
+            f"expected a path, found the control character U+{ord(control):04X} in"
+            f" {relative!r}; rename the file and give its plain name"
+        )
     try:
         return _check_on_disk(root, relative, posix, want_dir=want_dir)
     except OSError as exc:
@@ -617,15 +850,7 @@ def _check_on_disk(root: Path, relative: str, posix: str, *, want_dir: bool) -> 
             " copy the file itself into the packet folder"
         )
     if not resolved.exists():
-        hint = ""
-        parent = resolved.parent
-        if parent.is_dir():
-            siblings = [p.name for p in parent.iterdir()]
-            match = difflib.get_close_matches(resolved.name, siblings, n=1, cutoff=0.6)
-            if match:
-                shown = str(Path(relative).parent / match[0]).removeprefix("./")
-                hint = f"; did you mean {shown!r}?"
-        return f"file not found: {relative!r} (paths are relative to the spec's folder){hint}"
+        return _not_found(root, relative)
     if want_dir:
         if not resolved.is_dir():
             return f"expected a folder, found a file: {relative!r}"
@@ -634,6 +859,28 @@ def _check_on_disk(root: Path, relative: str, posix: str, *, want_dir: bool) -> 
         what = "a folder" if resolved.is_dir() else "not a regular file"
         return f"expected a regular file, found {what}: {relative!r}"
     return None
+
+
+def _not_found(root: Path, relative: str) -> str:
+    missing = f"file not found: {_show(relative)}"
+    if "\\" in relative:
+        # On Linux and macOS a backslash is part of a name, not a separator.
+        return f"{missing}; use / between folders: {relative.replace(chr(92), '/')}"
+    if _normalisation_twin(root, relative) is not None:
+        return (
+            f"{missing}; a file with the same name is there, but its accented letters are"
+            " stored differently (as macOS does); rename the file by typing its name again"
+        )
+    hint = ""
+    target = root / relative
+    parent = target.parent
+    if parent.is_dir():
+        siblings = {_nfc(e.name): e.name for e in itertools.islice(parent.iterdir(), _SCAN_LIMIT)}
+        match = difflib.get_close_matches(_nfc(target.name), list(siblings), n=1, cutoff=0.6)
+        if match:
+            shown = str(Path(relative).parent / siblings[match[0]]).removeprefix("./")
+            hint = f"; did you mean {_show(shown)}?"
+    return f"{missing} (paths are relative to the spec's folder){hint}"
 
 
 def _resolve_or_self(path: Path) -> Path:

@@ -20,7 +20,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 from ._atomic import write_bytes_atomic
-from ._pdfium import open_pdf
+from ._pdfium import fit_scale, open_pdf, render_page
 from .errors import PacketgenError
 from .handouts import parse_page_selection
 
@@ -48,7 +48,9 @@ def preview_pdf(
 
     ``pages`` uses the spec's page-selection syntax (``"1-4,7"``; default:
     every page). Page files keep the PDF's page numbers. Returns the written
-    paths in selection order, the contact sheet last.
+    paths in selection order, the contact sheet last. A page too large to draw
+    at ``dpi`` within ``_pdfium.MAX_RENDER_PIXELS`` is drawn at a lower
+    resolution instead of taking gigabytes.
     """
     pdf, out_dir = Path(pdf), Path(out_dir)
     if not _MIN_DPI <= dpi <= _MAX_DPI:
@@ -65,21 +67,19 @@ def preview_pdf(
             raise PacketgenError(f"{pdf}: {exc}") from None
         # Shrink thumbnails as they are made: holding hundreds of full
         # previews until the sheet is drawn would take a lot of memory.
-        sizes = [doc[i].get_size() for i in indexes]
+        sizes = [_drawn_size(doc, i, dpi, pdf, pdfium) for i in indexes]
         shrink = _sheet_scale(
             len(indexes),
-            math.ceil(max((w for w, _h in sizes), default=1) * dpi / 72),
-            math.ceil(max((h for _w, h in sizes), default=1) * dpi / 72),
+            max((w for w, _h in sizes), default=1),
+            max((h for _w, h in sizes), default=1),
             columns,
             dpi,
         )
         for index in indexes:
-            try:
-                image = doc[index].render(scale=dpi / 72).to_pil().convert("RGB")
-            except pdfium.PdfiumError as exc:
-                raise PacketgenError(
-                    f"{pdf}: page {index + 1} cannot be rendered ({exc})"
-                ) from None
+            # A page too large to draw at this dpi is drawn smaller: a preview
+            # only has to show what is on it.
+            image, _dpi = render_page(doc, index, dpi=dpi, pdf=pdf, pdfium=pdfium, shrink=True)
+            image = image.convert("RGB")
             outputs.append((out_dir / f"{pdf.stem}-page-{index + 1}.png", _png(image)))
             thumbnails.append((index + 1, _shrunk(image, shrink)))
     sheet = _contact_sheet(thumbnails, columns=columns, dpi=dpi)
@@ -87,6 +87,16 @@ def preview_pdf(
     for path, data in outputs:
         write_bytes_atomic(path, data)
     return [path for path, _data in outputs]
+
+
+def _drawn_size(doc: Any, index: int, dpi: int, pdf: Path, pdfium: Any) -> tuple[int, int]:
+    """Pixels of page ``index`` as :func:`render_page` will draw it."""
+    try:
+        width, height = doc[index].get_size()
+    except pdfium.PdfiumError as exc:
+        raise PacketgenError(f"{pdf}: page {index + 1} cannot be read ({exc})") from None
+    scale = fit_scale(width, height, dpi / 72)
+    return math.ceil(width * scale), math.ceil(height * scale)
 
 
 def _contact_sheet(

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,6 +21,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
+from ._guarded import FileRefusedError, read_bytes
 from ._repro import w3c_build_date
 from ._version import __version__
 from .credit import inservice_hours
@@ -262,9 +263,19 @@ class _Renderer:
         problem = check_path(self.packet.folder.resolve(), src)
         if problem:
             raise _Refused(f"image: {problem}")
-        data = (self.packet.folder / src).read_bytes()
-        if len(data) > _MAX_IMAGE_BYTES:
-            raise _Refused(f"the image {src!r} is larger than 10 MiB")
+        # check_path judged the name; the guarded read judges the file it opens
+        # (inside the folder, a regular file, its size before a byte is read).
+        try:
+            data = read_bytes(
+                self.packet.folder / src,
+                roots=(self.packet.folder,),
+                shown=src,
+                max_bytes=_MAX_IMAGE_BYTES,
+                limit="10 MiB",
+                advice="; make the picture smaller",
+            )
+        except FileRefusedError as exc:
+            raise _Refused(f"the image {src!r} {exc.detail}") from None
         mime = next((m for magic, m in _IMAGE_TYPES.items() if data.startswith(magic)), None)
         if mime is None:
             raise _Refused(f"the image {src!r} is not a PNG, JPEG or GIF file")
@@ -426,14 +437,20 @@ def _dotted(loc: Sequence[str | int]) -> str:
 # ---------------------------------------------------------------- documents
 
 
-@cache
-def _environment(template_dir: Path | None) -> jinja2.Environment:
-    search = [str(template_dir)] if template_dir is not None else []
-    search.append(str(_TEMPLATES))
+# Keyed by the templates' text: bounded, so a long `packetgen serve` session in
+# which a trainer edits a template again and again does not keep every version.
+@lru_cache(maxsize=8)
+def _environment(overrides: tuple[tuple[str, str], ...]) -> jinja2.Environment:
+    # The theme's templates were read and checked by load_theme (confined to the
+    # theme folder, UTF-8, bounded); Jinja never opens a theme file itself. Only
+    # packetgen's own templates come from disk.
+    loader = jinja2.ChoiceLoader(
+        [jinja2.DictLoader(dict(overrides)), jinja2.FileSystemLoader(str(_TEMPLATES))]
+    )
     # Sandboxed: a theme's template overrides may come from an untrusted upload,
     # and an ordinary environment lets a template reach any Python object.
     return ImmutableSandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(search),
+        loader=loader,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -485,7 +502,10 @@ def document_view(
         "advisory": packet.advisory,
         "created": w3c_build_date(),
         "generator": f"packetgen {__version__}",
-        "css": Markup(css),
+        # Theme stylesheets with "</style" are refused by load_theme; escaping
+        # every "</" as well ("\/" is "/" in CSS strings, comments and URLs) keeps
+        # any stylesheet from closing the <style> element it is printed in.
+        "css": Markup(css.replace("</", "<\\/")),
         "page_css": Markup(page_css(packet, first_page=first_page, total_pages=total_pages)),
     }
     if inservice_id is None:
@@ -537,7 +557,7 @@ def _kit_entries(view: InServiceView) -> list[TocEntry]:
 
 def render_document(view: object, theme: Theme, template: str = "inservice.html.j2") -> str:
     """Render ``view`` with the theme's templates (overrides first)."""
-    env = _environment(theme.template_dir)
+    env = _environment(theme.templates)
     try:
         return env.get_template(template).render(doc=view)
     except SecurityError as exc:

@@ -39,9 +39,11 @@ from urllib.parse import unquote
 
 import watchfiles
 
-from .build import build
+from ._isolation import run_isolated
+from .build import BuildResult, Format, build
 from .errors import PacketgenError
 from .loader import load_packet
+from .spec import Packet
 
 __all__ = ["PreviewServer", "serve"]
 
@@ -86,6 +88,11 @@ class PreviewServer:
     not raised), then serves in a background thread while another thread
     watches the spec's folder. ``stop()`` ends the threads and removes the
     temporary output folder. Also usable as a context manager.
+
+    With ``timeout`` (seconds) or ``max_memory`` (bytes) every build runs in a
+    separate worker process stopped at the limit, as ``build(timeout=,
+    max_memory=)`` does; the page then shows the :class:`LimitError`. Use
+    them whenever the folder holds files you did not make yourself.
     """
 
     def __init__(
@@ -98,6 +105,8 @@ class PreviewServer:
         pdf: bool = False,
         debounce_ms: int = 150,
         on_event: EventCallback | None = None,
+        timeout: float | None = None,
+        max_memory: int | None = None,
     ) -> None:
         if not host:
             raise PacketgenError("the host to serve on is empty; use 127.0.0.1")
@@ -110,6 +119,8 @@ class PreviewServer:
         self.port = port
         self.pdf = pdf
         self.debounce_ms = debounce_ms
+        self.timeout = timeout
+        self.max_memory = max_memory
         self._on_event = on_event
         self._given_out = Path(out_dir) if out_dir is not None else None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -347,7 +358,18 @@ class PreviewServer:
         previous = self._state
         try:
             packet = load_packet(self.spec)
-            result = build(packet, self._out, format="both" if self.pdf else "html")
+            fmt: Format = "both" if self.pdf else "html"
+            if self.timeout is None and self.max_memory is None:
+                result = _build_within_budget(packet, self._out, fmt)
+            else:
+                result = run_isolated(
+                    _build_within_budget,
+                    packet,
+                    self._out,
+                    fmt,
+                    timeout=self.timeout,
+                    max_memory=self.max_memory,
+                )
         except PacketgenError as exc:
             state = _failure(previous, str(exc), internal=False)
             self._say(f"Build failed:\n{exc}")
@@ -393,6 +415,14 @@ class PreviewServer:
                 lambda: self._state.generation != generation or self._stopping.is_set(), timeout
             )
             return self._state
+
+
+def _build_within_budget(packet: Packet, out: Path, fmt: Format) -> BuildResult:
+    """One build, its handouts' unpacked content limited together (in a worker, with limits)."""
+    from .handouts import decoding_budget  # pypdf loads slowly; only builds need it
+
+    with decoding_budget():
+        return build(packet, out, format=fmt)
 
 
 def _failure(previous: _State, error: str, *, internal: bool) -> _State:
@@ -696,13 +726,24 @@ def serve(
     pdf: bool = False,
     open_browser: bool = False,
     on_event: EventCallback | None = None,
+    timeout: float | None = None,
+    max_memory: int | None = None,
 ) -> None:
     """Serve a live preview of ``spec`` until Ctrl-C (or SIGTERM).
 
     ``on_event`` receives one line per event (serving, changes, builds,
-    errors); the CLI passes ``click.echo``.
+    errors); the CLI passes ``click.echo``. ``timeout`` and ``max_memory``
+    limit each build (see :class:`PreviewServer`).
     """
-    server = PreviewServer(Path(spec), host=host, port=port, pdf=pdf, on_event=on_event)
+    server = PreviewServer(
+        Path(spec),
+        host=host,
+        port=port,
+        pdf=pdf,
+        on_event=on_event,
+        timeout=timeout,
+        max_memory=max_memory,
+    )
     with _interrupt_on_sigterm():
         server.start()
         try:

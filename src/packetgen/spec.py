@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlsplit
@@ -29,6 +30,10 @@ from pydantic_core import PydanticCustomError
 
 __all__ = [
     "ITEM_KINDS",
+    "MAX_HOURS",
+    "MAX_ID_CHARS",
+    "MAX_MINUTES",
+    "MAX_PAGES",
     "Article",
     "Campaign",
     "Certificate",
@@ -45,6 +50,7 @@ __all__ = [
     "Presentation",
     "Recording",
     "SignIn",
+    "url_problem",
 ]
 
 ITEM_KINDS = (
@@ -58,20 +64,94 @@ ITEM_KINDS = (
     "note",
 )
 
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_BCP47 = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+# Always used with re.fullmatch: `$` would also match before a final "\n",
+# and "one\n" would name an output file with a line break in it.
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_BCP47 = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
+
+MAX_HOURS = 100
+"""Credit hours in one number of the spec (an in-service's ``hours``, a credit
+rule's ``hours`` and ``cap``). A session lasts a few hours and a yearly
+requirement is about a dozen; past 100 the number is a typo or an attack, and
+printed on every certificate it would be wrong either way."""
+MAX_MINUTES = 6000
+"""An item's running or reading time: 100 hours, the same ceiling as ``hours``."""
+MAX_PAGES = 100_000
+"""``length_pages`` and ``per_pages``: more pages than any book or report."""
+MAX_ID_CHARS = 64
+"""An in-service id names files (``<id>-certificates.pdf``, temporary files
+beside them); 64 characters stay far below every file system's name limit."""
 
 
-def _check_url(value: str) -> str:
-    parts = urlsplit(value)
+def url_problem(url: str) -> str | None:
+    """Why ``url`` is not a web address packetgen can print and check, or None.
+
+    Everything a later stage would trip over (a port out of range, a host
+    that cannot be read) is caught here, where the spec's line is known.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # urlsplit refuses bad [IPv6] hosts and NFKC tricks
+        if "[" in url or "]" in url:
+            return (
+                "expected a web address like https://example.org/page; the part in [ ]"
+                " is not a valid IPv6 address"
+            )
+        return (
+            "expected a web address like https://example.org/page; its host name has"
+            " characters a web address cannot contain"
+        )
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         found = f"a {scheme}: URL" if scheme else "no scheme"
-        raise ValueError(f"expected an http:// or https:// URL, found {found}")
+        return f"expected an http:// or https:// URL, found {found}"
     if not parts.hostname:
-        raise ValueError("expected a URL with a host name, like https://example.org/page")
-    if any(ch.isspace() for ch in value):
-        raise ValueError("expected a URL without spaces (write %20 for a space)")
+        return "expected a URL with a host name, like https://example.org/page"
+    if any(ch.isspace() for ch in url):
+        return "expected a URL without spaces (write %20 for a space)"
+    bad = _bad_char(url, allow="")
+    if bad is not None:
+        return f"expected a URL without control characters, found {bad[1]}; delete it"
+    try:
+        port = parts.port
+    except ValueError:  # not digits, or more than 65535
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        written = parts.netloc.rpartition(":")[2]
+        return (
+            f"the port {written!r} is not a number from 1 to 65535; most web addresses need"
+            f" no port: remove ':{written}'"
+        )
+    if not parts.netloc.rpartition("@")[2].startswith("["):  # [IPv6] is checked by urlsplit
+        for ch in parts.hostname:
+            if not _host_char(ch):
+                return (
+                    f"the host name {parts.hostname!r} contains {ch!r}, which a web address"
+                    " cannot contain; check the address"
+                )
+    return None
+
+
+def _host_char(ch: str) -> bool:
+    """Whether ``ch`` can be part of a host name as people write it.
+
+    ASCII: letters, digits, ``-``, ``.`` and ``_`` (seen in real subdomains).
+    Beyond ASCII (international names, even emoji domains) anything visible;
+    not spaces, controls, unassigned code points, or format characters other
+    than the joiners some scripts need (a bidi override would spoof the name).
+    """
+    if ch.isascii():
+        return ch.isalnum() or ch in "-._"
+    category = unicodedata.category(ch)
+    if category == "Cf":
+        return ch in "\u200c\u200d"
+    return category[0] not in "CZ"
+
+
+def _check_url(value: str) -> str:
+    problem = url_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
@@ -79,6 +159,59 @@ def _check_text(value: str) -> str:
     if not value.strip():
         raise ValueError("expected some text, found an empty string")
     return value
+
+
+def _bad_char(value: str, *, allow: str) -> tuple[int, str] | None:
+    """Where the first character a text field cannot use is, and what it is."""
+    for index, ch in enumerate(value):
+        if ch in allow:
+            continue
+        if ch in "\n\r":
+            return index, "a line break"
+        if ch == "\t":
+            return index, "a tab"
+        category = unicodedata.category(ch)
+        if category == "Cc":
+            return index, f"the control character U+{ord(ch):04X}"
+        if category in ("Zl", "Zp"):
+            return index, f"the line separator U+{ord(ch):04X}"
+        if category == "Cs":  # only reachable through escapes like "\ud800"
+            return index, f"the invalid character U+{ord(ch):04X} (half of a UTF-16 pair)"
+    return None
+
+
+def _check_line(value: str) -> str:
+    # Names and titles end up in file names, PDF metadata, CSV cells and
+    # terminal output, where a line break or an escape character misleads.
+    found = _bad_char(value, allow="")
+    if found is None:
+        return value
+    _, what = found
+    if what == "a line break":
+        raise ValueError(
+            f"expected one line of text, found a line break in {_clip(value)}; write it on one line"
+        )
+    raise ValueError(f"expected text without {what}, found it in {_clip(value)}; delete it")
+
+
+def _check_prose(value: str) -> str:
+    # Paragraphs may have line breaks and tabs, and U+2028 pasted from the web
+    # is a harmless line break too; other control characters are invisible
+    # in an editor, so the message says where the character is.
+    found = _bad_char(value, allow="\t\n\r\u2028\u2029")
+    if found is None:
+        return value
+    index, what = found
+    line = value.count("\n", 0, index) + 1
+    before = value[max(0, value.rfind("\n", 0, index) + 1, index - 30) : index]
+    where = f" after {before!r}" if before else " at its start"
+    raise ValueError(
+        f"expected text without {what}; line {line} of the text has one{where}: delete it"
+    )
+
+
+def _clip(value: str) -> str:
+    return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
 
 
 def _to_date(value: Any) -> Any:
@@ -109,12 +242,21 @@ def _describe(value: Any) -> str:
     return repr(value)
 
 
-Text = Annotated[str, Field(strict=True), AfterValidator(_check_text)]
-OptText = Annotated[str, Field(strict=True)]
+Text = Annotated[str, Field(strict=True), AfterValidator(_check_line), AfterValidator(_check_text)]
+"""One line of text that must say something: titles, names, questions."""
+OptText = Annotated[str, Field(strict=True), AfterValidator(_check_line)]
+"""One line of text, possibly empty: source, presenter, location…"""
+Prose = Annotated[str, Field(strict=True), AfterValidator(_check_prose)]
+"""Paragraphs (Markdown or a notice): line breaks allowed."""
+Secret = Annotated[str, Field(strict=True)]
+"""A password: any characters, it is never printed."""
 Url = Annotated[str, Field(strict=True), AfterValidator(_check_url)]
 Date = Annotated[_dt.date, BeforeValidator(_to_date)]
-NonNegative = Annotated[float, Field(strict=True, ge=0)]
-Minutes = Annotated[int, Field(strict=True, ge=0)]
+Hours = Annotated[float, Field(strict=True, ge=0, le=MAX_HOURS)]
+Minutes = Annotated[int, Field(strict=True, ge=0, le=MAX_MINUTES)]
+Pages = Annotated[int, Field(strict=True, ge=1, le=MAX_PAGES)]
+# Control characters in paths are refused by loader.check_path, with the
+# other path checks, so that a path gets one message, not two.
 RelPath = Annotated[str, Field(strict=True, min_length=1)]
 
 
@@ -132,7 +274,7 @@ class _ItemBase(_Model):
     """Title as printed on the page and in the table of contents."""
     url: Url | None = None
     """The resource's web address (http or https). It gets a numbered QR code."""
-    description: OptText | None = None
+    description: Prose | None = None
     """What the volunteer will find there and why it matters (Markdown, no raw HTML)."""
     source: OptText | None = None
     """Publisher or organization, e.g. ``The Washington Post``."""
@@ -140,12 +282,12 @@ class _ItemBase(_Model):
     """Publication or session date (YYYY-MM-DD)."""
     minutes: Minutes | None = None
     """Running or reading time in minutes."""
-    access: OptText | None = None
+    access: Prose | None = None
     """How to get in, e.g. registration steps. Printed as a visible notice."""
     file: RelPath | None = None
     """A file inside the packet folder (PDF, PNG or JPEG; .docx/.pptx/.odt through
     LibreOffice) merged into the in-service's binder."""
-    length_pages: Annotated[int, Field(strict=True, ge=1, le=100_000)] | None = None
+    length_pages: Pages | None = None
     """Length in pages (of a book or report), for page-based credit rules. Items
     with a ``file`` count that file's pages when this is not given."""
 
@@ -153,7 +295,7 @@ class _ItemBase(_Model):
 class _FileItem(_ItemBase):
     pages: OptText | None = None
     """Pages of ``file`` to include, e.g. ``"1-3,5"``. Default: all."""
-    password: OptText | None = None
+    password: Secret | None = None
     """Password that opens an encrypted PDF. Prefer ``password_env``."""
     password_env: OptText | None = None
     """Name of an environment variable holding the PDF's password."""
@@ -172,7 +314,7 @@ class Article(_ItemBase):
     """Always ``article``."""
     author: OptText | None = None
     """Author's name."""
-    excerpt: OptText | None = None
+    excerpt: Prose | None = None
     """A passage quoted from the article (Markdown, no raw HTML)."""
 
 
@@ -319,9 +461,9 @@ class InService(_Model):
     """Presenter's name and role."""
     location: OptText | None = None
     """Where it is held."""
-    hours: NonNegative | None = None
-    """In-service credit hours a volunteer earns."""
-    summary: OptText | None = None
+    hours: Hours | None = None
+    """In-service credit hours a volunteer earns (at most 100)."""
+    summary: Prose | None = None
     """What the in-service covers (Markdown, no raw HTML)."""
     items: list[Item] = Field(default_factory=list)
     """The resources, in the order they are printed and bound."""
@@ -346,10 +488,15 @@ class InService(_Model):
     @field_validator("id")
     @classmethod
     def _slug(cls, value: str) -> str:
-        if not _SLUG.match(value):
+        if not _SLUG.fullmatch(value):
             raise ValueError(
                 "expected a short name of lowercase letters, digits and single hyphens"
-                f" (like csec-understanding), found {value!r}"
+                f" (like csec-understanding), found {_clip(value)}"
+            )
+        if len(value) > MAX_ID_CHARS:
+            raise ValueError(
+                f"the id is {len(value)} characters long; it names the output files, so at most"
+                f" {MAX_ID_CHARS} are allowed: shorten it"
             )
         return value
 
@@ -357,13 +504,13 @@ class InService(_Model):
 class CreditRule(_Model):
     """How much in-service credit one item of a kind earns."""
 
-    hours: NonNegative | None = None
+    hours: Hours | None = None
     """Fixed hours per item; with ``per_pages``, the hours for each ``per_pages`` pages."""
     running_time: StrictBool = False
     """Count the item's ``minutes`` (a film's or recording's running time)."""
-    per_pages: Annotated[int, Field(strict=True, ge=1)] | None = None
+    per_pages: Pages | None = None
     """Pages for each ``hours`` of credit (e.g. 0.5 hours per 50 pages)."""
-    cap: NonNegative | None = None
+    cap: Hours | None = None
     """The most one item of this kind can earn, in hours."""
 
     @model_validator(mode="after")
@@ -420,7 +567,7 @@ class Packet(_Model):
     qr_error_correction: Literal["M", "Q"] = "M"
     """QR error correction: ``M`` (default) or ``Q`` for codes that must survive
     rough photocopies (codes get bigger)."""
-    advisory: OptText | None = None
+    advisory: Prose | None = None
     """Content note printed in a quiet box on the cover."""
     credit: CreditPolicy | None = None
     """How items earn in-service credit; an in-service's ``hours`` wins when given."""
@@ -430,8 +577,8 @@ class Packet(_Model):
     @field_validator("language")
     @classmethod
     def _bcp47(cls, value: str) -> str:
-        if not _BCP47.match(value):
-            raise ValueError(f"expected a language tag like en or es-MX, found {value!r}")
+        if not _BCP47.fullmatch(value):
+            raise ValueError(f"expected a language tag like en or es-MX, found {_clip(value)}")
         return value
 
     _source: Path | None = PrivateAttr(default=None)

@@ -22,7 +22,7 @@ from typing import Any
 
 from PIL import Image, ImageFilter
 
-from ._pdfium import open_pdf
+from ._pdfium import open_pdf, render_page
 from .errors import PacketgenError
 from .links import collect_links
 from .qr import QUIET_ZONE, make_qr
@@ -126,13 +126,9 @@ def decode_page_images(
         wanted = _page_indexes(pdf, pages, count)
         found: list[list[FoundCode]] = [[] for _ in range(count)]
         for index in wanted:
-            try:
-                image = doc[index].render(scale=dpi / 72).to_pil().convert("L")
-            except pdfium.PdfiumError as exc:
-                raise PacketgenError(
-                    f"{pdf}: page {index + 1} cannot be rendered ({exc})"
-                ) from None
-            found[index] = _decode_image(image, index + 1, dpi, blur, zxingcpp)
+            # Refused rather than drawn smaller: sizes are measured at this dpi.
+            image, _dpi = render_page(doc, index, dpi=dpi, pdf=pdf, pdfium=pdfium, shrink=False)
+            found[index] = _decode_image(image.convert("L"), index + 1, dpi, blur, zxingcpp)
         return found
 
 
