@@ -250,7 +250,8 @@ def test_describe_links_needs_no_network(spec: Path) -> None:
     first = reports[0]
     qr = make_qr(first.url)
     assert (first.qr_version, first.printed_mm) == (qr.version, round(qr.size_mm(), 2))
-    assert first.module_mm == pytest.approx(qr.module_mm(), abs=1e-3)
+    assert first.module_mm == pytest.approx(0.8, abs=1e-3)
+    assert first.short_url is None
     assert first.items == ("OK page", "Two")  # the item, then the summary of in-service two
     assert first.inservices == ("one", "two")
     assert first.verdict is None
@@ -462,6 +463,9 @@ def test_json_parses(checked: Checked) -> None:
         "verdict",
         "detail",
         "expected_login",
+        "short_url",
+        "short_verdict",
+        "short_detail",
         "severity",
     }
 
@@ -472,7 +476,7 @@ def test_csv_has_a_header(checked: Checked) -> None:
     rows = list(csv.DictReader(io.StringIO(text)))
     assert text.splitlines()[0] == (
         "number,url,items,inservices,qr_version,printed_mm,module_mm,status,final_url,"
-        "verdict,detail,expected_login"
+        "verdict,detail,expected_login,short_url,short_verdict,short_detail"
     )
     assert len(rows) == len(reports)
     assert rows[0]["items"] == "OK page; Two"

@@ -222,33 +222,33 @@ def test_quiet_zone_and_module_count(url: str, ec: ErrorCorrection) -> None:
 
 
 @pytest.mark.parametrize(("url", "ec"), ROUND_TRIP)
-def test_size_rules(url: str, ec: ErrorCorrection) -> None:
+def test_codes_are_sized_by_module(url: str, ec: ErrorCorrection) -> None:
     code = make_qr(url, ec)
-    assert code.size_mm() >= 22.0
-    assert code.module_mm() >= 0.5
-    assert code.module_mm() == pytest.approx(code.size_mm() / code.modules)
+    # Every module at 0.8 mm by default: the code grows with its content.
+    assert code.size_mm() == pytest.approx(code.modules * 0.8)
+    assert code.size_mm(1.0) == pytest.approx(code.modules * 1.0)
 
 
-def test_small_codes_get_the_minimum_size() -> None:
-    code = make_qr(URL_SHORT)
-    assert code.size_mm() == 22.0
-    assert code.size_mm(min_size_mm=30) == 30.0
-    assert code.module_mm() == pytest.approx(22.0 / code.modules)
+def test_higher_error_correction_grows_the_code_not_shrinks_the_modules() -> None:
+    url = "https://example.org/resources/a-report-with-a-long-address.pdf"
+    m, q, h = (make_qr(url, ec) for ec in ("M", "Q", "H"))
+    assert m.modules < q.modules < h.modules
+    assert m.size_mm() < q.size_mm() < h.size_mm()
+    for code in (m, q, h):
+        assert code.size_mm() / code.modules == pytest.approx(0.8)
 
 
-def test_large_codes_grow_beyond_the_minimum() -> None:
-    code = make_qr("https://example.org/?q=" + "x" * 300)
-    assert code.modules * 0.5 > 22.0
-    assert code.size_mm() == code.modules * 0.5
-    assert code.module_mm() == 0.5
-    assert code.size_mm(min_module_mm=1.0) == code.modules * 1.0
+def test_long_urls_make_large_codes() -> None:
+    short = make_qr(URL_SHORT)
+    long = make_qr("https://example.org/?q=" + "x" * 300)
+    assert long.size_mm() > 2 * short.size_mm()
 
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
 def test_size_arguments_must_be_positive(bad: float) -> None:
     code = make_qr(URL_SHORT)
     with pytest.raises(ValueError, match="positive"):
-        code.size_mm(min_module_mm=bad)
+        code.size_mm(bad)
     with pytest.raises(ValueError, match="positive"):
         code.svg(title="t", element_id="a", size_mm=bad)
 
@@ -291,7 +291,7 @@ def test_svg_markup() -> None:
     n = code.modules
     assert code.svg(title="Slides", element_id="qr-3") == (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {n} {n}"'
-        ' width="22mm" height="22mm" role="img" aria-labelledby="qr-3-t" id="qr-3"'
+        f' width="{n * 0.8:g}mm" height="{n * 0.8:g}mm" role="img" aria-labelledby="qr-3-t" id="qr-3"'
         ' shape-rendering="crispEdges"><title id="qr-3-t">Slides</title>'
         f'<rect width="{n}" height="{n}" fill="#fff"/>'
         f'<path fill="#000" d="{code.path}"/></svg>'
@@ -300,7 +300,7 @@ def test_svg_markup() -> None:
 
 @pytest.mark.parametrize(
     ("size", "text"),
-    [(None, "22"), (25.0, "25"), (24.5, "24.5"), (30.25, "30.25"), (1 / 3 * 100, "33.33")],
+    [(None, "26.4"), (25.0, "25"), (24.5, "24.5"), (30.25, "30.25"), (1 / 3 * 100, "33.33")],
 )
 def test_svg_size_formatting(size: float | None, text: str) -> None:
     svg = make_qr(URL_SHORT).svg(title="t", element_id="a", size_mm=size)

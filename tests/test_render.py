@@ -388,7 +388,7 @@ def test_a4_paper_and_strict_warnings(write_spec: Callable[..., Path], tmp_path:
     result = build(spec, tmp_path / "out", format="pdf")
     box = PdfReader(tmp_path / "out" / "one.pdf").pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)
-    assert any("use a short link" in w for w in result.warnings)
+    assert any("set `short_links:`" in w and "mm wide" in w for w in result.warnings)
     with pytest.raises(packetgen.PacketgenError, match="--strict"):
         build(spec, tmp_path / "strict", strict=True)
     assert not (tmp_path / "strict").exists()

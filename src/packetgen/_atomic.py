@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -141,6 +142,35 @@ class Staging:
         self._pending.append((tmp, self.out_dir / name))
         return tmp
 
+    def folder_for(self, name: str, files: dict[str, bytes]) -> None:
+        """Stage a folder ``out_dir/name`` holding ``files`` (by ``/``-separated path).
+
+        At :meth:`commit` it replaces the folder of that name, whatever it held:
+        a file removed from ``files`` does not linger from an earlier build.
+        """
+        tmp = self._temp_folder(name)
+        for relative, data in sorted(files.items()):
+            target = tmp.joinpath(*relative.split("/"))
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise write_failed(exc, self.out_dir / name) from None
+            self._names[target] = self.out_dir / name / relative
+            self.write_bytes(target, data)
+        self._pending.append((tmp, self.out_dir / name))
+
+    def _temp_folder(self, name: str) -> Path:
+        try:
+            if not self.out_dir.is_dir():
+                self.out_dir.mkdir(parents=True)
+                self._created_dir = True
+            tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=self.out_dir))
+        except OSError as exc:
+            raise write_failed(exc, self.out_dir, into=True) from None
+        os.chmod(tmp, 0o777 & ~_UMASK)
+        self._names[tmp] = self.out_dir / name
+        return tmp
+
     def scratch(self, name: str) -> Path:
         """A temporary path for an intermediate file, removed when the build ends."""
         tmp = self._temp(name)
@@ -177,7 +207,16 @@ class Staging:
         try:
             while self._pending:
                 tmp, target = self._pending[0]
-                os.replace(tmp, target)
+                if tmp.is_dir() and target.is_dir() and not target.is_symlink():
+                    # A folder cannot be renamed over a folder that holds files:
+                    # move the old one aside, put the new one in, then remove the old.
+                    aside = f".{target.name}.old."
+                    old = Path(tempfile.mkdtemp(prefix=aside, suffix=".tmp", dir=self.out_dir))
+                    os.replace(target, old / target.name)
+                    os.replace(tmp, target)
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    os.replace(tmp, target)
                 self._renamed[tmp] = target
                 self._pending.pop(0)
         except OSError as exc:
@@ -191,6 +230,9 @@ class Staging:
     def discard(self) -> None:
         """Remove what was not committed (and scratch files)."""
         for tmp in [*(tmp for tmp, _target in self._pending), *self._scratch]:
+            if tmp.is_dir() and not tmp.is_symlink():
+                shutil.rmtree(tmp, ignore_errors=True)
+                continue
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
         self._pending.clear()

@@ -10,9 +10,11 @@ processes with ``jobs > 1`` and is skipped when the build cache has it.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
+import shutil
 import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -32,12 +34,14 @@ from ._office import converted_documents, remember_converted_documents
 from ._repro import w3c_build_date
 from ._version import __version__
 from .credit import packet_hours
-from .errors import BuildError, PacketgenError
+from .errors import BuildError, LimitError, PacketgenError
 from .handouts import decoding_budget
 from .links import LinkTable, collect_links, register_handout_links
 from .loader import load_packet
 from .markdown import images_in
 from .render import document_view, render_document
+from .shortlinks import FOLDER as SHORT_LINKS_FOLDER
+from .shortlinks import redirect_files
 from .spec import Packet
 from .themes import BUILTIN_THEMES, Theme, load_theme
 
@@ -88,7 +92,7 @@ class OutputFile:
     """One file a build wrote."""
 
     path: Path
-    kind: Literal["binder", "html", "book"]
+    kind: Literal["binder", "html", "book", "short-links"]
     inservice: str | None
     pages: int | None
     cached: bool = False
@@ -177,16 +181,42 @@ def build(
             done, total, text = message.split(" ", 2)
             progress(ProgressEvent(text, int(done), int(total)))
 
-    return run_isolated(
-        _build,
-        packet_or_path,
-        out_dir,
-        progress=_report_from_worker if progress is not None else None,
-        timeout=timeout,
-        max_memory=max_memory,
-        on_progress=relay,
-        **options,
-    )
+    out = Path(out_dir)
+    existed = out.exists()
+    started = time.time()
+    try:
+        return run_isolated(
+            _build,
+            packet_or_path,
+            out_dir,
+            progress=_report_from_worker if progress is not None else None,
+            timeout=timeout,
+            max_memory=max_memory,
+            on_progress=relay,
+            **options,
+        )
+    except LimitError:
+        # A worker stopped at its limit cleans up after itself when it can; one
+        # killed outright (stuck in layout past the grace period) cannot.
+        _remove_staged(out, since=started, created=not existed)
+        raise
+
+
+def _remove_staged(out: Path, *, since: float, created: bool) -> None:
+    """Remove what a stopped build staged in ``out`` (and ``out`` itself if the build made it)."""
+    with contextlib.suppress(OSError):
+        for entry in out.iterdir():
+            # Staging's names: ".<output>.<random>.tmp", files or folders.
+            if not (entry.name.startswith(".") and entry.name.endswith(".tmp")):
+                continue
+            if entry.lstat().st_mtime < since - 1:
+                continue  # not this build's: another build may be running
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+        if created and not any(out.iterdir()):
+            out.rmdir()
 
 
 def _report_from_worker(event: ProgressEvent) -> None:
@@ -240,6 +270,7 @@ def _build(
                     _book(run, lengths)
             if format in ("html", "both"):
                 _pages(run, selected)
+            _short_links(run)
             if strict and result.warnings:
                 raise BuildError(
                     "--strict: the build has warnings:\n"
@@ -400,6 +431,16 @@ def _book(run: _Run, lengths: dict[str, int]) -> None:
     say.advance(f"Wrote packet.pdf ({pages} pages)")
     store.put(key, {"pages": pages}, {"output": target})
     result.outputs.append(OutputFile(staging.out_dir / "packet.pdf", "book", None, pages))
+
+
+def _short_links(run: _Run) -> None:
+    """``short-links/``: the redirects that make the codes' short links lead somewhere."""
+    files = redirect_files(run.context.links)
+    if files:
+        run.staging.folder_for(SHORT_LINKS_FOLDER, files)
+        run.result.outputs.append(
+            OutputFile(run.staging.out_dir / SHORT_LINKS_FOLDER, "short-links", None, None)
+        )
 
 
 def _pages(run: _Run, selected: list[str]) -> None:
@@ -844,4 +885,12 @@ def _refuse_overwriting_inputs(packet: Packet, out: Path, selected: list[str]) -
         if target in inputs:
             raise PacketgenError(
                 f"the output {out / name} would overwrite an input file; choose another -o folder"
+            )
+    if packet.short_links is not None:
+        # The short-links folder is replaced whole: nothing of the packet may live in it.
+        folder = (out / SHORT_LINKS_FOLDER).resolve()
+        if any(path.is_relative_to(folder) for path in inputs):
+            raise PacketgenError(
+                f"the output folder {out / SHORT_LINKS_FOLDER} would replace input files that"
+                " are inside it; choose another -o folder"
             )

@@ -61,6 +61,9 @@ __all__ = [
 ]
 
 Verdict = Literal["ok", "redirected", "broken", "login-wall", "timeout", "error"]
+ShortVerdict = Literal["ok", "not-set-up", "elsewhere", "error"]
+"""Of a short link: leads to its target, answers 404 (the redirects are not
+uploaded yet), leads somewhere else, or could not be asked."""
 ReportFormat = Literal["table", "json", "csv"]
 
 USER_AGENT = f"packetgen/{__version__} (link check of a printed training packet)"
@@ -120,11 +123,16 @@ class LinkReport:
     """What the trainer should know or do, e.g. ``404 Not Found``."""
     expected_login: bool = False
     """The item's ``access`` text mentions registration or a login."""
+    short_url: str | None = None
+    """The short link the code carries (with the packet's ``short_links``)."""
+    short_verdict: ShortVerdict | None = None
+    """Whether the short link leads to :attr:`url`: None until checked."""
+    short_detail: str = ""
 
     @property
     def severity(self) -> Literal["failure", "warning"] | None:
         """``failure``: the code leads nowhere; ``warning``: worth a look; None: fine."""
-        if self.verdict in FAILURES:
+        if self.verdict in FAILURES or self.short_verdict not in (None, "ok"):
             return "failure"
         if self.verdict == "redirected" or (
             self.verdict == "login-wall" and not self.expected_login
@@ -164,9 +172,10 @@ def describe_links(packet: Packet, links: LinkTable | None = None) -> list[LinkR
                 items=_unique(s.item for s in ref.sources),
                 inservices=_unique(s.inservice for s in ref.sources),
                 qr_version=ref.qr.version,
-                printed_mm=round(ref.qr.size_mm(), 2),
-                module_mm=round(ref.qr.module_mm(), 3),
+                printed_mm=round(ref.size_mm, 2),
+                module_mm=round(ref.module_mm, 3),
                 expected_login=expected,
+                short_url=ref.encoded if ref.short_name is not None else None,
             )
         )
     return reports
@@ -221,7 +230,12 @@ async def check_links(
             # Host first: a task waiting for a busy host must not hold one of
             # the overall slots that links to other hosts could use meanwhile.
             async with gate, overall:
-                return await _check_one(client, report, timeout=timeout, retries=retries)
+                report = await _check_one(client, report, timeout=timeout, retries=retries)
+            if report.short_url is None:
+                return report
+            short_host = (httpx.URL(report.short_url).host or "").lower()
+            async with hosts.setdefault(short_host, asyncio.Semaphore(per_host)), overall:
+                return await _check_short(client, report, timeout=timeout)
 
         return list(await asyncio.gather(*(one(r) for r in reports)))
 
@@ -306,6 +320,70 @@ async def _ask(client: httpx.AsyncClient, url: str, timeout: float) -> _Answer:
             pass  # some servers drop the connection on HEAD but serve GET
     async with asyncio.timeout(timeout), client.stream("GET", url) as response:
         return _answer(response)
+
+
+# A static redirect page (what `short-links/` holds) sends the browser on with
+# <meta http-equiv="refresh" content="0; url=…">; read that much of the page.
+_META_REFRESH = re.compile(
+    rb"""<meta[^>]{0,200}?http-equiv=["']?refresh["']?[^>]{0,200}?content=["']?\s*\d+\s*;"""
+    rb"""\s*url=([^"'>]{1,4000})""",
+    re.IGNORECASE,
+)
+_PAGE_BYTES = 64 * 1024
+
+
+async def _check_short(
+    client: httpx.AsyncClient, report: LinkReport, *, timeout: float
+) -> LinkReport:
+    """Does the short link lead to the link's target (by HTTP redirect or a redirect page)?"""
+    assert report.short_url is not None
+    host = httpx.URL(report.short_url).host
+    try:
+        async with (
+            asyncio.timeout(timeout),
+            client.stream("GET", report.short_url) as response,
+        ):
+            final = str(response.url)
+            status = response.status_code
+            body = b""
+            if status < 300 and "html" in response.headers.get("content-type", ""):
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) >= _PAGE_BYTES:
+                        break
+    except (httpx.HTTPError, TimeoutError) as exc:
+        detail = (
+            f"no answer within {timeout:g} s"
+            if isinstance(exc, TimeoutError | httpx.TimeoutException)
+            else _explain_failure(exc, report.short_url)[1]
+        )
+        return dataclasses.replace(
+            report, short_verdict="error", short_detail=f"short link {report.short_url}: {detail}"
+        )
+    if status >= 400:
+        return dataclasses.replace(
+            report,
+            short_verdict="not-set-up",
+            short_detail=(
+                f"short link {report.short_url} answers {_status_text(status)}: upload the"
+                f" short-links folder of the build to {host} (see its _redirects file)"
+            ),
+        )
+    refresh = _META_REFRESH.search(body)
+    if refresh is not None:
+        final = str(httpx.URL(final).join(refresh.group(1).decode("utf-8", "replace").strip()))
+    if _same_page(report.url, final) or (
+        report.final_url is not None and _same_page(report.final_url, final)
+    ):
+        return dataclasses.replace(report, short_verdict="ok")
+    return dataclasses.replace(
+        report,
+        short_verdict="elsewhere",
+        short_detail=(
+            f"short link {report.short_url} leads to {final}, not to {report.url}; upload the"
+            " short-links folder of this build again"
+        ),
+    )
 
 
 def _answer(response: httpx.Response) -> _Answer:
@@ -431,6 +509,9 @@ _CSV_FIELDS = (
     "verdict",
     "detail",
     "expected_login",
+    "short_url",
+    "short_verdict",
+    "short_detail",
 )
 
 
@@ -482,7 +563,8 @@ _ITEMS_WIDTH = 40
 
 def _table(reports: list[LinkReport]) -> str:
     checked = any(r.verdict is not None for r in reports)
-    header = ["#", "URL", "QR", "size", "module", "items"]
+    short = any(r.short_url for r in reports)
+    header = ["#", "URL", *(["short link"] if short else []), "QR", "size", "module", "items"]
     if checked:
         header += ["status", "verdict", "detail"]
     rows = [header]
@@ -493,6 +575,7 @@ def _table(reports: list[LinkReport]) -> str:
         row = [
             str(r.number),
             r.url,
+            *([r.short_url or ""] if short else []),
             f"v{r.qr_version}",
             f"{r.printed_mm:.1f} mm",
             f"{r.module_mm:.2f} mm",
@@ -502,7 +585,7 @@ def _table(reports: list[LinkReport]) -> str:
             row += [
                 "" if r.status is None else str(r.status),
                 r.verdict or "",
-                r.detail,
+                "; ".join(d for d in (r.detail, r.short_detail) if d),
             ]
         rows.append(row)
     widths = [max(len(row[c]) for row in rows) for c in range(len(header))]

@@ -2,33 +2,43 @@
 
 Numbers are global to the packet so that the same link carries the same
 number in every binder, in ``packet.pdf`` and in the HTML.
+
+A code is printed at the packet's module size, so a long URL makes a large
+code. With ``short_links:`` every code carries a short link instead
+(``https://example-casa.org/go/casa-faq``), whose name is made from the item's
+title (or its ``short:``) and is the same on every build; the build writes
+the redirects that send it on (see :mod:`packetgen.shortlinks`).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from .errors import Problem, QRCapacityError, SpecError
 from .markdown import links_in
-from .qr import ErrorCorrection, QRCode, make_qr
-from .spec import Packet
+from .qr import DEFAULT_MODULE_MM, ErrorCorrection, QRCode, make_qr
+from .spec import Packet, start_seconds
 
 __all__ = [
-    "LONG_URL",
+    "LARGE_CODE_MM",
     "MAX_HANDOUT_LINKS",
     "MAX_LINKS_PER_HANDOUT",
     "LinkRef",
     "LinkTable",
     "collect_links",
+    "item_url",
     "register_handout_links",
     "short_url",
+    "starts_in_link",
 ]
 
-LONG_URL = 100
-"""Past this many characters a QR code gets dense enough to fail from a photocopy."""
+LARGE_CODE_MM = 40.0
+"""A code larger than this crowds the page: without short links, say how to get a smaller one."""
 
 MAX_LINKS_PER_HANDOUT = 50
 """Web links numbered from one handout file. Each becomes a QR code in the
@@ -60,13 +70,30 @@ class LinkRef:
 
     number: int
     url: str
+    """Where the link leads (a recording's start time included)."""
     label: str
+    """The address printed to be typed: the short link, or the URL without ``https://www.``."""
     qr: QRCode
+    """The code, which carries :attr:`encoded`."""
+    module_mm: float = DEFAULT_MODULE_MM
+    encoded: str = ""
+    """What the code carries: the short link with ``short_links``, else :attr:`url`."""
+    short_name: str | None = None
+    """The short link's last part (``casa-faq``), with ``short_links``."""
     sources: list[LinkSource] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.encoded:
+            self.encoded = self.url
 
     @property
     def anchor(self) -> str:
         return f"link-{self.number}"
+
+    @property
+    def size_mm(self) -> float:
+        """The printed code's side, quiet zone included."""
+        return self.qr.size_mm(self.module_mm)
 
 
 @dataclass
@@ -74,11 +101,15 @@ class LinkTable:
     """All links of a packet, in order of first appearance."""
 
     error_correction: ErrorCorrection = "M"
+    module_mm: float = DEFAULT_MODULE_MM
+    short_base: str | None = None
+    """``short_links`` of the packet, ending in ``/``."""
     links: list[LinkRef] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     handout_links: int = 0
     """Links numbered because a handout had them (not the spec): see MAX_HANDOUT_LINKS."""
     _by_url: dict[str, LinkRef] = field(default_factory=dict)
+    _short_names: set[str] = field(default_factory=set)
 
     def add(
         self,
@@ -86,28 +117,50 @@ class LinkTable:
         source: LinkSource,
         *,
         where: tuple[str, int | None, int | None] = ("<packet>", None, None),
+        short_name: str | None = None,
     ) -> LinkRef:
-        """Number ``url`` (once) and record where it appears."""
+        """Number ``url`` (once) and record where it appears.
+
+        ``short_name`` is the item's own ``short:``; without it a name is made
+        from the item's title.
+        """
         ref = self._by_url.get(url)
         if ref is None:
+            name = None
+            encoded = url
+            if self.short_base is not None:
+                name = self._unique(short_name or _name_from(source.item) or "link")
+                encoded = self.short_base + name
             try:
-                qr = make_qr(url, self.error_correction)
+                qr = make_qr(encoded, self.error_correction)
             except QRCapacityError as exc:
                 raise SpecError(
                     [Problem(*where, source.field, f"{exc} (item {source.item!r})")]
                 ) from None
-            ref = LinkRef(len(self.links) + 1, url, short_url(url), qr)
+            label = short_url(encoded)
+            ref = LinkRef(len(self.links) + 1, url, label, qr, self.module_mm, encoded, name)
             self.links.append(ref)
             self._by_url[url] = ref
-            if len(url) > LONG_URL:
+            if self.short_base is None and ref.size_mm > LARGE_CODE_MM:
                 place = ":".join(str(p) for p in where if p is not None)
                 self.warnings.append(
-                    f"{place}: {source.field}: the URL is {len(url)}"
-                    " characters long, so its QR code is dense and may not scan from a"
-                    f" photocopy; use a short link (item {source.item!r})"
+                    f"{place}: {source.field}: the URL is {len(url)} characters long, so its"
+                    f" QR code is {ref.size_mm:.0f} mm wide at {self.module_mm:g} mm per module;"
+                    " set `short_links:` to the address of a page your program controls"
+                    " (packetgen writes the redirects), or shorten the URL with a link"
+                    f" shortener (item {source.item!r})"
                 )
         ref.sources.append(source)
         return ref
+
+    def _unique(self, name: str) -> str:
+        # Names are taken in packet order, so the same spec gives the same names.
+        candidate, n = name, 2
+        while candidate in self._short_names:
+            candidate = f"{name}-{n}"
+            n += 1
+        self._short_names.add(candidate)
+        return candidate
 
     def number(self, url: str) -> int | None:
         ref = self._by_url.get(url)
@@ -118,6 +171,80 @@ class LinkTable:
 
     def for_inservice(self, inservice_id: str) -> list[LinkRef]:
         return [ref for ref in self.links if any(s.inservice == inservice_id for s in ref.sources)]
+
+
+# Words that say little in a short link's name.
+_MINOR_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "for",
+        "to",
+        "in",
+        "on",
+        "with",
+        "from",
+        "at",
+        "by",
+        "about",
+        "as",
+        "is",
+        "are",
+        "how",
+        "what",
+        "why",
+        "your",
+        "our",
+    ]
+)
+_NAME_WORDS = 4
+_NAME_CHARS = 24
+
+
+def _name_from(title: str) -> str:
+    """A short link name from a title: the first few telling words, in plain ASCII."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_title.lower())
+    telling = [w for w in words if w not in _MINOR_WORDS] or words
+    name = ""
+    for word in telling[:_NAME_WORDS]:
+        longer = f"{name}-{word}" if name else word
+        if len(longer) > _NAME_CHARS:
+            break
+        name = longer
+    return name or (telling[0][:_NAME_CHARS] if telling else "")
+
+
+def item_url(item: Any) -> str | None:
+    """Where an item's code leads: its ``url``, with a recording's ``start`` put in.
+
+    YouTube opens at ``t=SECONDS`` in the query, Vimeo at ``#t=SECONDSs``;
+    other sites cannot be told where to start (the page still says it).
+    """
+    url: str | None = item.url
+    start = getattr(item, "start", None)
+    if url is None or start is None:
+        return url
+    seconds = start_seconds(start)
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.").removeprefix("m.")
+    if host in ("youtube.com", "youtu.be", "youtube-nocookie.com"):
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "t"]
+        query.append(("t", str(seconds)))
+        return urlunsplit(parts._replace(query=urlencode(query)))
+    if host in ("vimeo.com", "player.vimeo.com"):
+        return urlunsplit(parts._replace(fragment=f"t={seconds}s"))
+    return url
+
+
+def starts_in_link(item: Any) -> bool:
+    """Whether :func:`item_url` could put the item's start time into its link."""
+    original: str | None = item.url
+    return item_url(item) != original
 
 
 def short_url(url: str) -> str:
@@ -189,7 +316,14 @@ def to_uri(url: str) -> str:
 
 def collect_links(packet: Packet) -> LinkTable:
     """Number every URL of ``packet`` in reading order and make its QR code."""
-    table = LinkTable(error_correction=packet.qr_error_correction)
+    short_base = packet.short_links
+    if short_base is not None and not short_base.endswith("/"):
+        short_base += "/"
+    table = LinkTable(
+        error_correction=packet.qr_error_correction,
+        module_mm=packet.qr_module_mm,
+        short_base=short_base,
+    )
     for i, inservice in enumerate(packet.inservices):
         for url in links_in(inservice.summary):
             loc = ("inservices", i, "summary")
@@ -200,12 +334,20 @@ def collect_links(packet: Packet) -> LinkTable:
             )
         for j, item in enumerate(inservice.items):
             base = f"inservices[{i}].items[{j}]"
-            if item.url is not None:
+            target = item_url(item)
+            if target is not None:
                 table.add(
-                    item.url,
+                    target,
                     LinkSource(inservice.id, item.title, f"{base}.url"),
                     where=packet.locate("inservices", i, "items", j, "url"),
+                    short_name=item.short,
                 )
+                if getattr(item, "start", None) and not starts_in_link(item):
+                    table.warnings.append(
+                        f"{packet.where('inservices', i, 'items', j, 'start')}: {base}.start:"
+                        f" packetgen can put a start time into YouTube and Vimeo links only;"
+                        f" the page says where to start (item {item.title!r})"
+                    )
             for name in _TEXT_FIELDS:
                 for url in links_in(getattr(item, name, None)):
                     table.add(

@@ -26,7 +26,7 @@ from ._repro import w3c_build_date
 from ._version import __version__
 from .credit import inservice_hours
 from .errors import BuildError, Problem, SpecError
-from .links import LinkRef, LinkTable, to_uri
+from .links import LinkRef, LinkTable, item_url, to_uri
 from .loader import check_path
 from .markdown import is_web_url, render_markdown
 from .spec import InService, Packet
@@ -58,6 +58,8 @@ _SELF_STUDY = ("article", "recording", "film")
 _REGISTRATION = re.compile(r"regist|sign[ -]?up|log ?in|account|password", re.IGNORECASE)
 _IMAGE_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif"}
 _MAX_IMAGE_BYTES = 10 * 1024 * 1024
+_WIDE_CODE_MM = 34.0
+"""Past this, an appendix card takes the whole width (its text would be too narrow)."""
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
@@ -75,8 +77,18 @@ class QRView:
 
     @property
     def label_html(self) -> Markup:
-        """The short URL with break opportunities after dots and slashes only."""
-        return Markup("<wbr>").join(re.split(r"(?<=[./?&])", self.label))
+        """The address to type, with break opportunities after ``/ . - ? & = _`` only."""
+        return Markup("<wbr>").join(re.split(r"(?<=[./?&=_-])", self.label))
+
+    @property
+    def style(self) -> str:
+        """Custom properties that size the code's column (codes grow with their URL)."""
+        return f"--qr-size: {self.size_mm:.2f}mm"
+
+    @property
+    def wide(self) -> bool:
+        """Too wide to share a row of the links appendix with another card."""
+        return self.size_mm > _WIDE_CODE_MM
 
 
 @dataclass(frozen=True)
@@ -286,8 +298,10 @@ class _Renderer:
         count = self._qr_ids.get(key, 0)
         self._qr_ids[key] = count + 1
         element_id = key if count == 0 else f"{key}-{count}"
-        size = ref.qr.size_mm()
-        svg = ref.qr.svg(title=f"QR code for {title}: {ref.label}", element_id=element_id)
+        size = ref.size_mm
+        svg = ref.qr.svg(
+            title=f"QR code for {title}: {ref.label}", element_id=element_id, size_mm=size
+        )
         return QRView(ref.number, ref.url, ref.label, Markup(svg), size, to_uri(ref.url))
 
     def inservice(
@@ -320,10 +334,12 @@ class _Renderer:
                     item.source,
                     format_date(item.date, lang),
                     _minutes(item.kind, item.minutes),
+                    _starts(getattr(item, "start", None)),
                 )
                 if value
             ]
-            ref = self.links.get(item.url) if item.url else None
+            target = item_url(item)
+            ref = self.links.get(target) if target else None
             access = item.access
             items.append(
                 ItemView(
@@ -414,6 +430,10 @@ def qr_views(
 ) -> tuple[tuple[QRView, ...], dict[int, str]]:
     """QR views and titles for a links appendix (of the book)."""
     return _Renderer(packet, links).qr_views(refs, scope=scope)
+
+
+def _starts(start: str | None) -> str | None:
+    return f"starts at {start}" if start else None
 
 
 def _link_title(ref: LinkRef) -> str:

@@ -33,7 +33,10 @@ __all__ = [
     "MAX_HOURS",
     "MAX_ID_CHARS",
     "MAX_MINUTES",
+    "MAX_MODULE_MM",
     "MAX_PAGES",
+    "MAX_SHORT_NAME",
+    "MIN_MODULE_MM",
     "Article",
     "Campaign",
     "Certificate",
@@ -50,6 +53,7 @@ __all__ = [
     "Presentation",
     "Recording",
     "SignIn",
+    "start_seconds",
     "url_problem",
 ]
 
@@ -210,6 +214,43 @@ def _check_prose(value: str) -> str:
     )
 
 
+_SHORT_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_SHORT_NAME = 40
+_START = re.compile(r"(?:(?P<h>[0-9]{1,2}):)?(?P<m>[0-9]{1,3}):(?P<s>[0-5][0-9])")
+
+MIN_MODULE_MM = 0.7
+"""Smallest QR module (mm) that survived a photocopy of a photocopy (see README)."""
+MAX_MODULE_MM = 2.0
+
+
+def _check_short_name(value: str) -> str:
+    if not _SHORT_NAME.fullmatch(value) or len(value) > MAX_SHORT_NAME:
+        raise ValueError(
+            f"expected a short name of lowercase letters, digits and single hyphens"
+            f" (at most {MAX_SHORT_NAME} characters), like casa-faq; found {_clip(value)}"
+        )
+    return value
+
+
+def start_seconds(value: str) -> int:
+    """Seconds from the start of ``"1:30"`` or ``"1:02:03"`` (validated)."""
+    match = _START.fullmatch(value)
+    assert match is not None
+    return int(match["h"] or 0) * 3600 + int(match["m"]) * 60 + int(match["s"])
+
+
+def _check_start(value: str) -> str:
+    match = _START.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(
+            f'expected a time like "1:30" (minutes:seconds) or "1:02:03"'
+            f" (hours:minutes:seconds), found {_clip(value)}"
+        )
+    if match["h"] and int(match["m"]) > 59:
+        raise ValueError(f"expected minutes from 00 to 59 after the hours, found {_clip(value)}")
+    return value.strip()
+
+
 def _clip(value: str) -> str:
     return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
 
@@ -255,6 +296,9 @@ Date = Annotated[_dt.date, BeforeValidator(_to_date)]
 Hours = Annotated[float, Field(strict=True, ge=0, le=MAX_HOURS)]
 Minutes = Annotated[int, Field(strict=True, ge=0, le=MAX_MINUTES)]
 Pages = Annotated[int, Field(strict=True, ge=1, le=MAX_PAGES)]
+ShortName = Annotated[str, Field(strict=True), AfterValidator(_check_short_name)]
+StartTime = Annotated[str, Field(strict=True), AfterValidator(_check_start)]
+ModuleMm = Annotated[float, Field(strict=True, ge=MIN_MODULE_MM, le=MAX_MODULE_MM)]
 # Control characters in paths are refused by loader.check_path, with the
 # other path checks, so that a path gets one message, not two.
 RelPath = Annotated[str, Field(strict=True, min_length=1)]
@@ -290,6 +334,10 @@ class _ItemBase(_Model):
     length_pages: Pages | None = None
     """Length in pages (of a book or report), for page-based credit rules. Items
     with a ``file`` count that file's pages when this is not given."""
+    short: ShortName | None = None
+    """With the packet's ``short_links``: the name of this item's short link
+    (``casa-faq`` gives ``https://example-casa.org/go/casa-faq``). Default: made
+    from the title, the same on every build."""
 
 
 class _FileItem(_ItemBase):
@@ -325,6 +373,9 @@ class Recording(_ItemBase):
     """Always ``recording``."""
     presenter: OptText | None = None
     """Who presents the recording."""
+    start: StartTime | None = None
+    """Where to start watching, as ``"1:30"`` (minutes:seconds) or ``"1:02:03"``.
+    YouTube and Vimeo links open there; the page says "starts at 1:30"."""
 
 
 class Handout(_FileItem):
@@ -564,9 +615,18 @@ class Packet(_Model):
     """``default``, ``ink-saver``, ``large-print``, or a path to a theme folder."""
     duplex: StrictBool = False
     """Printing on both sides: every in-service and handout starts on a right-hand page."""
-    qr_error_correction: Literal["M", "Q"] = "M"
-    """QR error correction: ``M`` (default) or ``Q`` for codes that must survive
-    rough photocopies (codes get bigger)."""
+    qr_error_correction: Literal["M", "Q", "H"] = "M"
+    """QR error correction: ``M`` (default), ``Q`` or ``H``. Higher levels
+    survive more damage; the code grows, its modules keep their size."""
+    qr_module_mm: ModuleMm = 0.8
+    """Printed size of one QR module (square) in millimetres; the code grows
+    with its URL. 0.8 mm survives a photocopy of a photocopy with room to
+    spare; below 0.7 mm codes stop scanning from copies."""
+    short_links: Url | None = None
+    """A web address your program controls that short links start with, like
+    ``https://example-casa.org/go/``. Every QR code then carries a short link
+    (small codes, easy to type) and the build writes ``short-links/``: the
+    redirects to put on that site."""
     advisory: Prose | None = None
     """Content note printed in a quiet box on the cover."""
     credit: CreditPolicy | None = None

@@ -1,50 +1,70 @@
 """verify: read a finished PDF back the way a phone would, before it is printed.
 
 A code that looks fine on screen can still fail on paper: a theme that shrinks
-it, a handout drawn over it, a stale PDF built from last year's spec. So the
-PDF is rasterised (optionally blurred, like a photocopy), every QR code is
-decoded, measured, and compared with the links the spec says it must carry.
+it, a handout drawn over it, a stale PDF built from last year's spec, modules
+too small to survive a photocopy of a photocopy. So the PDF is rasterised
+(optionally blurred), every QR code is decoded, measured, and compared with
+the links the spec says it must carry; with ``photocopies``, every code is
+also copied that many times (:mod:`packetgen._photocopy`) and must still
+decode. Photos and scans of printed pages (PNG or JPEG) are read as they are:
+they have no page size to measure codes against, so only what decodes counts.
 
 Sizes are measured on the unblurred raster from the symbol's anti-aliased
 edges, which gives a small fraction of a pixel of precision for upright codes;
-that matters because the rule (0.5 mm modules) is close to what 150 dpi can
+that matters because the rule (0.7 mm modules) is close to what 150 dpi can
 resolve.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from PIL import Image, ImageFilter
+from PIL import Image, ImageFile, ImageFilter, ImageOps
 
-from ._pdfium import open_pdf, render_page
-from .errors import PacketgenError
+from . import _photocopy
+from ._pdfium import MAX_RENDER_PIXELS, open_pdf, render_page
+from .errors import LimitError, PacketgenError
 from .links import collect_links
 from .qr import QUIET_ZONE, make_qr
 from .spec import Packet
 
 __all__ = [
+    "MAX_PHOTOCOPIES",
     "MIN_MODULE_MM",
     "MIN_SIZE_MM",
     "FoundCode",
     "VerifyReport",
+    "copies_in_words",
+    "decode_image",
     "decode_page_images",
+    "file_kind",
     "format_verify",
+    "verify_files",
+    "verify_images",
     "verify_pdf",
 ]
 
 MIN_SIZE_MM = 20.0
 """The floor of DESIGN.md for a printed code, quiet zone included."""
-MIN_MODULE_MM = 0.5
-"""The smallest module a phone camera resolves reliably on a photocopy."""
+MIN_MODULE_MM = 0.7
+"""The smallest module that survived a photocopy of a photocopy (README's table)."""
 _MEASURE_SLACK_PX = 0.5
 """Measurement uncertainty allowed before a code is called too small."""
 _MIN_DPI, _MAX_DPI = 50, 600
+MAX_PHOTOCOPIES = 5
+"""Most copy generations a check simulates. In the model, four copies already
+lose every module below 1 mm; a page copied more often than five times is past
+what any code size saves, and more copies would only cost time."""
+_COPY_MARGIN_MODULES = 2
+"""Page around a code's quiet zone that is copied with it: enough for the
+copy's turn to move no white fill near the symbol."""
 
 Box = tuple[float, float, float, float]
 
@@ -54,17 +74,23 @@ class FoundCode:
     """One QR code decoded from a rendered page."""
 
     page: int
-    """1-based page number."""
+    """1-based page number (1 for a photo or scan)."""
     url: str
-    printed_mm: float
-    """Side of the code as printed, quiet zone included."""
-    module_mm: float
-    """Side of one module: what decides whether a phone can resolve the code."""
+    printed_mm: float | None
+    """Side of the code as printed, quiet zone included; None in a photo or scan."""
+    module_mm: float | None
+    """Side of one module: what decides whether a phone can resolve the code;
+    None in a photo or scan, which has no known scale."""
     in_spec: bool | None
     """Whether the code is one the spec (or a merged handout) accounts for; None without a spec."""
     qr_version: int = 0
     box_pt: Box | None = field(default=None, compare=False)
     """The symbol's box on the page in PDF points, (left, top, right, bottom) from the top left."""
+    survived: bool | None = None
+    """Whether the code still decodes after the photocopies the check
+    simulated; None when none were."""
+    file: Path | None = None
+    """The photo or scan the code was read from; None in a PDF."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +98,7 @@ class VerifyReport:
     """What :func:`verify_pdf` found in one PDF."""
 
     pdf: Path
+    """The PDF checked; for photos and scans, the first of :attr:`images`."""
     codes: list[FoundCode]
     missing: list[str]
     """Spec URLs without a decodable code, in link-number order."""
@@ -82,6 +109,10 @@ class VerifyReport:
     min_size_mm: float = MIN_SIZE_MM
     min_module_mm: float = MIN_MODULE_MM
     dpi: int = 150
+    photocopies: int = 0
+    """Copy generations every code was put through before it had to decode."""
+    images: tuple[Path, ...] = ()
+    """The photos and scans checked together; empty for a PDF."""
 
     @property
     def too_small(self) -> list[FoundCode]:
@@ -90,18 +121,28 @@ class VerifyReport:
         return [
             c
             for c in self.codes
-            if c.printed_mm < self.min_size_mm - slack_mm
-            or c.module_mm < self.min_module_mm - slack_mm * c.module_mm / c.printed_mm
+            if c.printed_mm is not None
+            and c.module_mm is not None
+            and (
+                c.printed_mm < self.min_size_mm - slack_mm
+                or c.module_mm < self.min_module_mm - slack_mm * c.module_mm / c.printed_mm
+            )
         ]
 
     @property
+    def lost(self) -> list[FoundCode]:
+        """Codes that decode from the page but not after the simulated photocopies."""
+        return [c for c in self.codes if c.survived is False]
+
+    @property
     def ok(self) -> bool:
-        """Every required link scans, nothing else does, and no code is too small.
+        """Every required link scans, nothing else does, and no code is too
+        small or lost in copying.
 
         Without a spec, at least one code must be found: an empty result
         usually means the codes do not scan at all.
         """
-        if self.too_small:
+        if self.too_small or self.lost:
             return False
         if self.required is None:
             return bool(self.codes)
@@ -112,15 +153,23 @@ class VerifyReport:
 
 
 def decode_page_images(
-    pdf: Path, dpi: int = 150, blur: float = 0.0, *, pages: Sequence[int] | None = None
+    pdf: Path,
+    dpi: int = 150,
+    blur: float = 0.0,
+    *,
+    pages: Sequence[int] | None = None,
+    photocopies: int = 0,
+    seed: int = 0,
 ) -> list[list[FoundCode]]:
     """The QR codes of every page (index 0 is page 1), with their printed sizes.
 
     ``pages`` (1-based) limits the work; pages left out get an empty list so
     that indexes still match page numbers. ``in_spec`` is always None here.
+    With ``photocopies``, every code found is also copied that many times and
+    its ``survived`` says whether it still decodes (see :func:`_survives`).
     """
     pdfium, zxingcpp = _readers()
-    _check_settings(dpi, blur)
+    _check_settings(dpi=dpi, blur=blur, photocopies=photocopies)
     with open_pdf(pdf, pdfium) as doc:
         count = len(doc)
         wanted = _page_indexes(pdf, pages, count)
@@ -128,8 +177,92 @@ def decode_page_images(
         for index in wanted:
             # Refused rather than drawn smaller: sizes are measured at this dpi.
             image, _dpi = render_page(doc, index, dpi=dpi, pdf=pdf, pdfium=pdfium, shrink=False)
-            found[index] = _decode_image(image.convert("L"), index + 1, dpi, blur, zxingcpp)
+            codes = _decode_image(image.convert("L"), index + 1, dpi, blur, zxingcpp)
+            if photocopies and codes:
+                # Drawn at print resolution, which the copy model works at.
+                try:
+                    printed, _dpi = render_page(
+                        doc, index, dpi=_photocopy.PRINT_DPI, pdf=pdf, pdfium=pdfium, shrink=False
+                    )
+                except LimitError:
+                    raise LimitError(
+                        f"{pdf}: page {index + 1} is too large to photocopy: copies are drawn at"
+                        f" {_photocopy.PRINT_DPI} dpi, and this page would pass the limit of"
+                        f" {MAX_RENDER_PIXELS:,} pixels; check it without --photocopy"
+                    ) from None
+                page = printed.convert("L")
+                blur_scan = blur * _photocopy.SCAN_DPI / dpi
+                codes = [
+                    _survives(page, code, n, photocopies, seed, blur_scan, zxingcpp)
+                    for n, code in enumerate(codes)
+                ]
+            found[index] = codes
         return found
+
+
+def decode_image(image: Image.Image) -> list[str]:
+    """What the QR codes in ``image`` decode to, read as :func:`verify_pdf` reads them."""
+    _pdfium, zxingcpp = _readers()
+    return [str(b.text) for b in _read(image, zxingcpp)]
+
+
+def _read(image: Image.Image, zxingcpp: Any) -> list[Any]:
+    """zxing-cpp's barcodes in ``image``, with every option that matters spelled out.
+
+    The QR detector finds codes at any small angle and in mild perspective on
+    its own; ``try_rotate`` adds quarter turns (a photo taken sideways),
+    ``try_downscale`` finds codes whose modules are many pixels wide in a large
+    photo, and the local-average binarizer copes with light that is uneven
+    across a page. Spelled out so that a release with other defaults does not
+    quietly change what the check accepts.
+    """
+    return list(
+        zxingcpp.read_barcodes(
+            image,
+            formats=zxingcpp.BarcodeFormat.QRCode,
+            try_rotate=True,
+            try_downscale=True,
+            binarizer=zxingcpp.Binarizer.LocalAverage,
+        )
+    )
+
+
+def _survives(
+    page: Image.Image,
+    code: FoundCode,
+    number: int,
+    photocopies: int,
+    seed: int,
+    blur: float,
+    zxingcpp: Any,
+) -> FoundCode:
+    """``code`` with ``survived`` set: whether it decodes after ``photocopies`` copies.
+
+    Only the code and its surroundings are copied, not the whole page: every
+    step of the model acts on a small neighbourhood (a turn about another
+    centre only moves the code), so the result is the same as copying the
+    page, at a fraction of the time. Each code has its own seed, so two codes
+    of a page are laid on the glass at different angles, as on two copies.
+    """
+    # Both are set for every code read from a PDF page.
+    assert code.box_pt is not None
+    assert code.module_mm is not None
+    to_px = _photocopy.PRINT_DPI / 72
+    margin = (QUIET_ZONE + _COPY_MARGIN_MODULES) * code.module_mm * _photocopy.PRINT_DPI / 25.4
+    left, top, right, bottom = code.box_pt
+    region = page.crop(
+        (
+            max(0, math.floor(left * to_px - margin)),
+            max(0, math.floor(top * to_px - margin)),
+            min(page.width, math.ceil(right * to_px + margin)),
+            min(page.height, math.ceil(bottom * to_px + margin)),
+        )
+    )
+    scanned = _photocopy.photocopy(region, photocopies, seed=f"{seed}/{code.page}/{number}")
+    if blur:
+        scanned = scanned.filter(ImageFilter.GaussianBlur(blur))
+    survived = any(str(b.text) == code.url for b in _read(scanned, zxingcpp))
+    return dataclasses.replace(code, survived=survived)
 
 
 def _decode_image(
@@ -137,7 +270,7 @@ def _decode_image(
 ) -> list[FoundCode]:
     scanned = image.filter(ImageFilter.GaussianBlur(blur)) if blur else image
     codes: list[FoundCode] = []
-    for barcode in zxingcpp.read_barcodes(scanned, formats=zxingcpp.BarcodeFormat.QRCode):
+    for barcode in _read(scanned, zxingcpp):
         points = _corners(barcode.position)
         version = _version(barcode)
         symbol = 4 * version + 17
@@ -250,6 +383,8 @@ def verify_pdf(
     dpi: int = 150,
     blur: float = 0.0,
     pages: Sequence[int] | None = None,
+    photocopies: int = 0,
+    seed: int = 0,
 ) -> VerifyReport:
     """Decode every QR code of ``pdf`` and compare it with ``packet``'s links.
 
@@ -259,42 +394,233 @@ def verify_pdf(
     they count as expected when the PDF also has them as clickable text (a
     link annotation away from the code itself). ``pages`` (1-based) limits
     the check, and then only links on those pages can be found.
+
+    With ``photocopies`` (1 is a copy, 2 a copy of a copy), every code must
+    also decode after that many simulated copies, and a link counts as found
+    only through a code that does. ``seed`` picks the copies' random skew and
+    grain; the same seed gives the same verdict.
     """
     pdf = Path(pdf)
-    per_page = decode_page_images(pdf, dpi, blur, pages=pages)
+    per_page = decode_page_images(pdf, dpi, blur, pages=pages, photocopies=photocopies, seed=seed)
     codes = [code for page in per_page for code in page]
     if packet is None:
         if inservice is not None:
             raise PacketgenError("an in-service can only be checked against a spec; give the spec")
-        return VerifyReport(pdf, codes, [], [], None, dpi=dpi)
+        return VerifyReport(pdf, codes, [], [], None, dpi=dpi, photocopies=photocopies)
 
-    table = collect_links(packet)
     ids = [s.id for s in packet.inservices]
     if inservice is None and pdf.stem in ids:
         inservice = pdf.stem
-    if inservice is None:
-        required = [ref.url for ref in table.links]
-    elif inservice in ids:
-        required = [ref.url for ref in table.for_inservice(inservice)]
-    else:
-        raise PacketgenError(
-            f"no in-service with id {inservice!r}; the packet has: {', '.join(ids)}"
-        )
-
+    required = _required(packet, inservice)
     expected = set(required)
     stray = {c.url for c in codes if c.url not in expected}
     if stray:
         expected |= _linked_elsewhere(pdf, codes, stray, dpi)
-    checked = [
-        FoundCode(
-            c.page, c.url, c.printed_mm, c.module_mm, c.url in expected, c.qr_version, c.box_pt
+    checked = [dataclasses.replace(c, in_spec=c.url in expected) for c in codes]
+    return _compare(
+        checked, required, VerifyReport(pdf, [], [], [], dpi=dpi, photocopies=photocopies)
+    )
+
+
+def verify_images(
+    images: Sequence[Path],
+    *,
+    packet: Packet | None = None,
+    inservice: str | None = None,
+    blur: float = 0.0,
+) -> VerifyReport:
+    """Decode the QR codes in photos or scans of printed pages (PNG or JPEG), together.
+
+    The images are one set, such as the pages of a binder photographed one by
+    one: with a packet, every link of ``inservice`` (or of the whole packet)
+    must be decoded from at least one of them, and every code must be a link
+    of the packet. Nothing is measured: a photo has no known scale, so what
+    counts is what decodes. ``blur`` (pixels) blurs each image first.
+    """
+    if not images:
+        raise ValueError("verify_images needs at least one image")
+    _pdfium, zxingcpp = _readers()
+    _check_settings(blur=blur)
+    paths = tuple(Path(p) for p in images)
+    codes: list[FoundCode] = []
+    for path in paths:
+        if file_kind(path) != "image":
+            raise PacketgenError(f"{path} is a PDF, not a photo or scan; check it with verify_pdf")
+        picture = _load_image(path)
+        scanned = picture.filter(ImageFilter.GaussianBlur(blur)) if blur else picture
+        found = []
+        for barcode in _read(scanned, zxingcpp):
+            points = _corners(barcode.position)
+            found.append((min(y for _, y in points), min(x for x, _ in points), barcode))
+        for _y, _x, barcode in sorted(found, key=lambda f: (round(f[0]), f[1])):
+            codes.append(
+                FoundCode(1, str(barcode.text), None, None, None, _version(barcode), file=path)
+            )
+    report = VerifyReport(paths[0], codes, [], [], None, images=paths)
+    if packet is None:
+        if inservice is not None:
+            raise PacketgenError("an in-service can only be checked against a spec; give the spec")
+        return report
+    required = _required(packet, inservice)
+    wanted = set(required)
+    checked = [dataclasses.replace(c, in_spec=c.url in wanted) for c in codes]
+    return _compare(checked, required, report)
+
+
+FileKind = Literal["pdf", "image"]
+
+
+def file_kind(path: Path) -> FileKind:
+    """Whether ``path`` is a PDF or an image (PNG or JPEG), from its first bytes.
+
+    A file named ``.pdf`` that is neither counts as a PDF, so that PDFium says
+    what is wrong with it; anything else is refused with a message that says
+    what the check reads.
+    """
+    path = Path(path)
+    if not path.is_file():
+        what = "is a folder, not a PDF or an image" if path.is_dir() else "does not exist"
+        raise PacketgenError(f"{path} {what}")
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(1024)
+    except OSError as exc:
+        raise PacketgenError(f"cannot read {path}: {exc.strerror}") from None
+    # PDF allows its header anywhere in the first 1024 bytes.
+    if b"%PDF-" in head:
+        return "pdf"
+    if head.startswith((_PNG_MAGIC, _JPEG_MAGIC)):
+        return "image"
+    if path.suffix.lower() == ".pdf":
+        return "pdf"
+    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1"):
+        raise PacketgenError(
+            f"{path} is a HEIC photo, which packetgen cannot read; export it as JPEG"
+            " (on an iPhone: Settings > Camera > Formats > Most Compatible) and check that"
         )
-        for c in codes
-    ]
-    decoded = {c.url for c in codes}
+    raise PacketgenError(
+        f"{path} is neither a PDF nor a PNG or JPEG image; give a PDF that"
+        " `packetgen build` wrote, or a photo or scan of a printed page saved as PNG or JPEG"
+    )
+
+
+def verify_files(
+    paths: Sequence[Path],
+    *,
+    packet: Packet | None = None,
+    inservice: str | None = None,
+    dpi: int = 150,
+    blur: float = 0.0,
+    photocopies: int = 0,
+    seed: int = 0,
+) -> Iterator[VerifyReport]:
+    """One report per PDF, and one for all the images together, in the order given.
+
+    Each PDF is checked on its own (:func:`verify_pdf`); the photos and scans
+    are checked as one set (:func:`verify_images`): a link counts as found
+    when any of them has a code that decodes to it. ``dpi`` and
+    ``photocopies`` apply to PDFs only; an image is read as it is.
+    """
+    # Every file is looked at before the first is checked, so that a wrong
+    # one is reported at once rather than after minutes of work.
+    kinds = [(Path(p), file_kind(Path(p))) for p in paths]
+    images = [p for p, kind in kinds if kind == "image"]
+    images_done = False
+    for path, kind in kinds:
+        if kind == "pdf":
+            yield verify_pdf(
+                path,
+                packet=packet,
+                inservice=inservice,
+                dpi=dpi,
+                blur=blur,
+                photocopies=photocopies,
+                seed=seed,
+            )
+        elif not images_done:
+            images_done = True
+            yield verify_images(images, packet=packet, inservice=inservice, blur=blur)
+
+
+def _required(packet: Packet, inservice: str | None) -> list[str]:
+    """What the codes of ``inservice`` (or of the whole packet) must decode to.
+
+    That is the link's short link when the packet has ``short_links`` (the
+    code carries it, and the site redirects), and the link itself otherwise.
+    """
+    table = collect_links(packet)
+    ids = [s.id for s in packet.inservices]
+    if inservice is None:
+        return [ref.encoded for ref in table.links]
+    if inservice in ids:
+        return [ref.encoded for ref in table.for_inservice(inservice)]
+    raise PacketgenError(f"no in-service with id {inservice!r}; the packet has: {', '.join(ids)}")
+
+
+def _compare(codes: list[FoundCode], required: list[str], report: VerifyReport) -> VerifyReport:
+    """``report`` with ``codes`` compared with the ``required`` links.
+
+    A code lost in the simulated copies finds nothing: the link is missing
+    unless another code of it survives.
+    """
+    decoded = {c.url for c in codes if c.survived is not False}
     missing = [url for url in required if url not in decoded]
-    unexpected = list(dict.fromkeys(c.url for c in checked if not c.in_spec))
-    return VerifyReport(pdf, checked, missing, unexpected, required, dpi=dpi)
+    unexpected = list(dict.fromkeys(c.url for c in codes if not c.in_spec))
+    return dataclasses.replace(
+        report, codes=codes, missing=missing, unexpected=unexpected, required=required
+    )
+
+
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_JPEG_MAGIC = b"\xff\xd8\xff"
+
+
+def _load_image(path: Path) -> Image.Image:
+    """``path`` as an upright greyscale image, within :data:`MAX_RENDER_PIXELS`.
+
+    A JPEG larger than that (a 200-megapixel phone photo) is decoded at a half,
+    quarter or eighth of its size, which JPEG does cheaply and which still
+    leaves the modules of a page's codes many pixels wide; a PNG that large is
+    refused before it is decoded.
+    """
+    try:
+        with warnings.catch_warnings():
+            # The limit is checked below, before decoding, with a message of our own.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # A corrupt EXIF block only means the orientation is unknown.
+            warnings.simplefilter("ignore", UserWarning)
+            with Image.open(path, formats=["PNG", "JPEG"]) as img:
+                width, height = img.size
+                if width * height > MAX_RENDER_PIXELS:
+                    if img.format != "JPEG" or width * height > 64 * MAX_RENDER_PIXELS:
+                        raise LimitError(
+                            f"{path} is {width:,} x {height:,} pixels, more than the limit"
+                            f" of {MAX_RENDER_PIXELS:,}; save it smaller (a page at 300 dpi"
+                            " is about 9 million pixels) and check that"
+                        )
+                    factor = 2
+                    while (width / factor) * (height / factor) > MAX_RENDER_PIXELS:
+                        factor *= 2
+                    img.draft("L", (math.ceil(width / factor), math.ceil(height / factor)))
+                # WeasyPrint (imported by a build) lets truncated images load
+                # with a grey bottom; a cut-off photo must be reported instead.
+                truncated_ok = ImageFile.LOAD_TRUNCATED_IMAGES
+                ImageFile.LOAD_TRUNCATED_IMAGES = False
+                try:
+                    img.load()
+                finally:
+                    ImageFile.LOAD_TRUNCATED_IMAGES = truncated_ok
+                upright: Image.Image = ImageOps.exif_transpose(img)
+                return upright.convert("L")
+    except Image.DecompressionBombError:
+        raise LimitError(
+            f"{path} has more than {MAX_RENDER_PIXELS:,} pixels; save it smaller"
+            " (a page at 300 dpi is about 9 million pixels) and check that"
+        ) from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise PacketgenError(
+            f"{path} is an image that cannot be read ({exc}); save it again as PNG or JPEG"
+        ) from None
 
 
 def _linked_elsewhere(pdf: Path, codes: list[FoundCode], urls: set[str], dpi: int) -> set[str]:
@@ -366,44 +692,96 @@ def _overlaps(a: Box, b: Box) -> bool:
 
 def format_verify(report: VerifyReport) -> str:
     """A table of the codes found, what is wrong, and a verdict on the last line."""
-    small = {id(c) for c in report.too_small}
-    header = ["page", "size", "module", "in spec", "URL"]
-    rows = [header]
-    for c in report.codes:
-        flag = "" if c.in_spec is None else ("yes" if c.in_spec else "NO")
-        size = f"{c.printed_mm:.1f} mm" + (" !" if id(c) in small else "")
-        rows.append([str(c.page), size, f"{c.module_mm:.2f} mm", flag, c.url])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = [f"{report.pdf}:"]
+    lines = [_title(report)]
     if report.codes:
+        rows = _image_rows(report) if report.images else _pdf_rows(report)
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines += [
             "  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
             for r in rows
         ]
     else:
         lines.append("  no QR codes found")
+    where = (
+        "the PDF" if not report.images else "the images" if len(report.images) > 1 else "the image"
+    )
+    after = f" after {copies_in_words(report.photocopies)}" if report.photocopies else ""
     for url in report.missing:
-        lines.append(f"  missing: {url} (in the spec, but no code in the PDF scans to it)")
+        lines.append(f"  missing: {url} (in the spec, but no code in {where} scans to it{after})")
     for url in report.unexpected:
-        where = sorted({c.page for c in report.codes if c.url == url})
-        pages = ", ".join(str(p) for p in where)
-        lines.append(f"  unexpected: {url} (page {pages}; not a link of the spec)")
+        lines.append(f"  unexpected: {url} ({_places(report, url)}; not a link of the spec)")
     for c in report.too_small:
         lines.append(
             f"  too small: the code on page {c.page} for {c.url} is {c.printed_mm:.1f} mm"
             f" with {c.module_mm:.2f} mm modules; at least {report.min_size_mm:g} mm and"
-            f" {report.min_module_mm:g} mm scan from a photocopy"
+            f" {report.min_module_mm:g} mm scan from a photocopy of a photocopy"
+        )
+    for c in report.lost:
+        lines.append(
+            f"  lost in copying: the code on page {c.page} for {c.url} ({c.module_mm:.2f} mm"
+            f" modules) does not scan after {copies_in_words(report.photocopies)}; print it"
+            " with bigger modules (qr_module_mm: 0.8 in the spec) or a shorter link"
+            " (short_links in the spec), which makes fewer, bigger modules"
         )
     lines.append(_verdict(report))
     return "\n".join(lines) + "\n"
+
+
+def copies_in_words(photocopies: int) -> str:
+    """``one photocopy``, ``two photocopies``…: how messages name a number of copies."""
+    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+    noun = "photocopy" if photocopies == 1 else "photocopies"
+    return f"{words.get(photocopies, str(photocopies))} {noun}"
+
+
+def _title(report: VerifyReport) -> str:
+    if len(report.images) > 1:
+        return f"{len(report.images)} images, checked together:"
+    return f"{report.pdf}:"
+
+
+def _pdf_rows(report: VerifyReport) -> list[list[str]]:
+    small = {id(c) for c in report.too_small}
+    n = report.photocopies
+    copied = [f"after {n} cop{'y' if n == 1 else 'ies'}"] if n else []
+    rows = [["page", "size", "module", "in spec", *copied, "URL"]]
+    for c in report.codes:
+        flag = "" if c.in_spec is None else ("yes" if c.in_spec else "NO")
+        size = f"{c.printed_mm or 0:.1f} mm" + (" !" if id(c) in small else "")
+        survived = ["scans" if c.survived else "LOST"] if n else []
+        rows.append([str(c.page), size, f"{c.module_mm or 0:.2f} mm", flag, *survived, c.url])
+    return rows
+
+
+def _image_rows(report: VerifyReport) -> list[list[str]]:
+    several = len(report.images) > 1
+    rows = [[*(["file"] if several else []), "in spec", "URL"]]
+    for c in report.codes:
+        flag = "" if c.in_spec is None else ("yes" if c.in_spec else "NO")
+        rows.append([*([str(c.file)] if several else []), flag, c.url])
+    return rows
+
+
+def _places(report: VerifyReport, url: str) -> str:
+    """Where ``url``'s codes are: pages of the PDF, or the images that show it."""
+    if report.images:
+        files = list(dict.fromkeys(str(c.file) for c in report.codes if c.url == url))
+        return ", ".join(files) if len(report.images) > 1 else "in the image"
+    pages = sorted({c.page for c in report.codes if c.url == url})
+    return "page " + ", ".join(str(p) for p in pages)
 
 
 def _verdict(report: VerifyReport) -> str:
     n = len(report.codes)
     codes = f"{n} code{'' if n == 1 else 's'}"
     if report.ok:
+        if report.photocopies:
+            codes += f" {'scans' if n == 1 else 'scan'} after {copies_in_words(report.photocopies)}"
         if report.required is None:
-            return f"OK: {codes} (no spec given, so only sizes were checked)"
+            if report.images:
+                return f"OK: {codes} read (no spec given, so nothing to compare them with)"
+            checked = "sizes and copies were" if report.photocopies else "sizes were"
+            return f"OK: {codes} (no spec given, so only {checked} checked)"
         k = len(report.required)
         found = "the spec link found" if k == 1 else f"all {k} spec links found"
         return f"OK: {codes}, {found}"
@@ -421,6 +799,11 @@ def _verdict(report: VerifyReport) -> str:
     if report.too_small:
         k = len(report.too_small)
         problems.append(f"{k} code{'' if k == 1 else 's'} too small")
+    if report.lost:
+        k = len(report.lost)
+        problems.append(
+            f"{k} code{'' if k == 1 else 's'} did not survive {copies_in_words(report.photocopies)}"
+        )
     return f"FAILED: {codes}; " + "; ".join(problems)
 
 
@@ -452,7 +835,7 @@ def _page_indexes(pdf: Path, pages: Sequence[int] | None, count: int) -> list[in
     return sorted({p - 1 for p in pages})
 
 
-def _check_settings(dpi: int, blur: float) -> None:
+def _check_settings(*, dpi: int = 150, blur: float, photocopies: int = 0) -> None:
     if not _MIN_DPI <= dpi <= _MAX_DPI:
         raise PacketgenError(
             f"dpi must be between {_MIN_DPI} and {_MAX_DPI}, found {dpi}:"
@@ -460,3 +843,7 @@ def _check_settings(dpi: int, blur: float) -> None:
         )
     if not (math.isfinite(blur) and 0 <= blur <= 10):
         raise PacketgenError(f"blur must be between 0 and 10 pixels, found {blur}")
+    if not 0 <= photocopies <= MAX_PHOTOCOPIES:
+        raise PacketgenError(
+            f"photocopies must be between 0 and {MAX_PHOTOCOPIES}, found {photocopies}"
+        )

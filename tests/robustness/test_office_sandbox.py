@@ -388,3 +388,36 @@ def test_killed_build_leaves_no_libreoffice_and_no_files(
     assert [p.name for p in scratch.iterdir() if "soffice" in p.name] == []
     time.sleep(1)
     assert not out.exists() or [p.name for p in out.rglob("*.tmp")] == []
+
+
+def test_each_office_file_is_converted_once_per_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A counting `soffice` in front of the real one. The links scan, the credit
+    # count and the binder (in a worker, -j 2) all open the deck.
+    log = tmp_path / "conversions.log"
+    wrapper = tmp_path / "bin" / "soffice"
+    wrapper.parent.mkdir()
+    wrapper.write_text(
+        f'#!/bin/sh\necho converted >> "{log}"\nexec "{os.path.realpath(SOFFICE)}" "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{wrapper.parent}{os.pathsep}{os.environ['PATH']}")
+    # The log is in the test's folder, which a sandbox would hide.
+    monkeypatch.setenv("PACKETGEN_SANDBOX", "none")
+    packet = tmp_path / "packet"
+    packet.mkdir()
+    shutil.copy(CORPUS / "csec-deck.pptx", packet / "deck.pptx")
+    (packet / "packet.yaml").write_text(
+        "title: T\ncredit:\n  presentation: {hours: 0.5, per_pages: 4}\n"
+        "inservices:\n  - id: s\n    title: S\n    items:\n"
+        "      - kind: presentation\n        title: Deck\n        file: deck.pptx\n"
+        "        layout: 3-up\n"
+        "  - id: t\n    title: T\n    items:\n"
+        "      - {kind: link, title: Elsewhere, url: 'https://example.org/'}\n"
+    )
+    from packetgen.build import build
+
+    result = build(packet / "packet.yaml", tmp_path / "out", jobs=2, cache=False, format="pdf")
+    assert {o.path.name for o in result.outputs} == {"s.pdf", "t.pdf", "packet.pdf"}
+    assert log.read_text().split() == ["converted"]
