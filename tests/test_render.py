@@ -23,7 +23,7 @@ from pypdf import PdfReader
 
 import packetgen
 from packetgen import BuildError, SpecError
-from packetgen.build import build, render_html
+from packetgen.build import build, packet_links, render_html
 from packetgen.handouts import open_handout
 from packetgen.links import collect_links
 
@@ -80,15 +80,31 @@ def test_every_spec_url_scans_on_its_items_page(example_out: Path, blur: float) 
     assert decoded_anywhere == spec_urls
 
 
-def test_book_scans_every_link_in_its_appendix(example_out: Path) -> None:
+_KIND_PREFIX = r"^(ARTICLE|NOTE|HANDOUT|IN BINDER|FILM|CAMPAIGN|RECORDING|WEBSITE|SLIDES) "
+
+
+def test_every_part_of_the_book_scans_its_links_in_its_own_appendix(example_out: Path) -> None:
+    """Each part is its binder: its links, numbered from 1, all in its own appendix."""
     packet = packetgen.load_packet(EXAMPLE)
-    table = collect_links(packet)
+    table = packet_links(packet)  # with the links the build found inside handouts
+    reader = PdfReader(example_out / "packet.pdf")
+    labels = list(reader.page_labels)
     codes = decode_pages(example_out / "packet.pdf", dpi=120)
     texts = page_texts(example_out / "packet.pdf")
-    appendix = [i for i, t in enumerate(texts) if "Links in this packet Scan a code" in t]
-    assert appendix
-    in_appendix = set().union(*(codes[i] for i in range(appendix[-1], len(codes))))
-    assert {ref.url for ref in table.links} <= in_appendix
+    for number, inservice in enumerate(packet.inservices, start=1):
+        part = [i for i, label in enumerate(labels) if label.startswith(f"{number}-")]
+        assert part, inservice.id
+        expected = {ref.encoded for ref in table.for_inservice(inservice.id)}
+        appendix = [i for i in part if "Links in this packet Scan a code" in texts[i]]
+        if not expected:
+            assert appendix == []
+            continue
+        assert appendix, inservice.id
+        found = set().union(*(codes[i] for i in appendix))
+        assert found == expected, inservice.id
+        # Numbered from 1 in every part: the cards read 1, 2, 3…
+        cards = re.findall(r"(?:^| )(\d+) [A-Z]", " ".join(texts[i] for i in appendix))
+        assert [int(c) for c in cards][: len(expected)] == list(range(1, len(expected) + 1))
 
 
 def test_toc_numbers_are_the_pages_where_sections_start(example_out: Path) -> None:
@@ -110,22 +126,31 @@ def test_toc_numbers_are_the_pages_where_sections_start(example_out: Path) -> No
         assert " ".join(words) in texts[start], (title, number)
 
 
-def test_book_toc_numbers_match_printed_page_numbers(example_out: Path) -> None:
-    texts = page_texts(example_out / "packet.pdf")
-    reader = PdfReader(example_out / "packet.pdf")
-    total = len(reader.pages)
-    for index, text in enumerate(texts):
-        assert (
-            text.endswith(f"page {index + 1} of {total}") or f"page {index + 1} of {total}" in text
-        )
+def test_book_contents_and_every_part_number_their_pages_truly(example_out: Path) -> None:
+    """The book's contents name each part; inside a part its own numbers hold."""
+    pdf = example_out / "packet.pdf"
+    texts = page_texts(pdf)
+    reader = PdfReader(pdf)
+    labels = list(reader.page_labels)
     packet = packetgen.load_packet(EXAMPLE)
     contents = texts[1]
-    for inservice in packet.inservices:
-        match = re.search(re.escape(_squash(inservice.title)[-30:]) + r"\s*\.+\s*(\d+)", contents)
-        assert match, inservice.title
-        start = int(match.group(1)) - 1
-        assert _squash(inservice.title)[:30] in texts[start]
-        assert texts[start].startswith("EXAMPLE COUNTY CASA Child Trafficking")  # a cover page
+    assert contents.startswith("EXAMPLE COUNTY CASA") or "Contents" in contents
+    for number, inservice in enumerate(packet.inservices, start=1):
+        part = [i for i, label in enumerate(labels) if label.startswith(f"{number}-")]
+        assert labels[part[0]] == f"{number}-1"
+        # The front contents says which part and how long.
+        assert f"part {number} · {len(part)} pages" in " ".join(texts[:2])
+        for k, index in enumerate(part, start=1):
+            # Every page of the part: its binder's number and the part's.
+            assert f"page {k} of {len(part)}" in texts[index], (inservice.id, k)
+            assert f"Part {number}" in texts[index], (inservice.id, k)
+        # The part's own contents: each entry's number is the page where it is.
+        toc = texts[part[1]]
+        assert toc.startswith("Contents")
+        for title, page in re.findall(r"([A-Z][^.]{8,60}?)\s*\.{3,}\s*(\d+)", toc):
+            heading = re.sub(_KIND_PREFIX, "", _squash(title))
+            words = heading.split()[-3:]
+            assert " ".join(words) in texts[part[int(page) - 1]], (inservice.id, title, page)
 
 
 def test_outline_metadata_and_language(example_out: Path) -> None:
@@ -506,7 +531,7 @@ def test_book_keeps_the_tags_of_every_part(example_out: Path) -> None:
     document = tree["/K"][0].get_object()
     assert document["/S"] == "/Document"
     parts = [kid.get_object() for kid in document["/K"]]
-    assert len(parts) == len(packetgen.load_packet(EXAMPLE).inservices) + 2  # + front, appendix
+    assert len(parts) == len(packetgen.load_packet(EXAMPLE).inservices) + 1  # + front matter
     seen = 0
     stack = list(parts)
     while stack:

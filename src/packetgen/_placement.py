@@ -46,7 +46,9 @@ __all__ = [
     "PlacedPage",
     "Rect",
     "displayed_size",
+    "draw_xobject",
     "fit_transform",
+    "form_xobject",
     "place_page",
     "strip_active_content",
     "uri_links",
@@ -477,6 +479,46 @@ def _draw_form(
     ops.append(f"{name} Do")
     ops.append("Q")
     _append_content(writer, state, target, ("\n".join(ops) + "\n").encode("ascii"))
+
+
+def draw_xobject(
+    writer: PdfWriter,
+    target: PageObject,
+    form: IndirectObject,
+    ctm: tuple[float, float, float, float, float, float],
+    *,
+    artifact: bool = False,
+) -> None:
+    """Draw the Form XObject ``form`` on ``target`` (a page of ``writer``) through ``ctm``.
+
+    With ``artifact``, the drawing is marked as a PDF/UA artifact (a running
+    header, a page number): screen readers skip it.
+    """
+    xobjects = _resolved_dict(_target_resources(target), "/XObject")
+    name = f"/PacketgenX{form.idnum}"
+    xobjects[NameObject(name)] = form
+    ops = f"q {' '.join(_num(v) for v in ctm)} cm {name} Do Q"
+    if artifact:
+        ops = f"/Artifact BMC {ops} EMC"
+    _append_content(writer, _state(writer), target, (ops + "\n").encode("ascii"))
+
+
+def form_xobject(
+    writer: PdfWriter, content: bytes, bbox: Rect, resources: DictionaryObject | None = None
+) -> IndirectObject:
+    """A Form XObject in ``writer`` drawing ``content`` (operators) within ``bbox``."""
+    stream = DecodedStreamObject()
+    stream.set_data(content)
+    form = stream.flate_encode()
+    form.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Form"),
+            NameObject("/BBox"): _rect_array(bbox),
+            NameObject("/Resources"): resources if resources is not None else DictionaryObject(),
+        }
+    )
+    return writer._add_object(form)
 
 
 # --------------------------------------------------------------------------- actions

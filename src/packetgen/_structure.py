@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import cast
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
     BooleanObject,
@@ -21,9 +21,10 @@ from pypdf.generic import (
     NameObject,
     NumberObject,
     PdfObject,
+    TextStringObject,
 )
 
-__all__ = ["StructureMerger"]
+__all__ = ["StructureMerger", "drop_keys", "drop_pages", "element_on", "tag_figure"]
 
 
 @dataclass
@@ -122,3 +123,120 @@ def _number_tree(node: PdfObject | None) -> list[tuple[int, PdfObject]]:
     for kid in cast(ArrayObject, tree.get("/Kids", ArrayObject())):
         found.extend(_number_tree(kid))
     return found
+
+
+def _tree_root(writer: PdfWriter) -> DictionaryObject | None:
+    root = writer._root_object.get("/StructTreeRoot")
+    return cast(DictionaryObject, root.get_object()) if root is not None else None
+
+
+def _parent_tree_nums(tree: DictionaryObject) -> ArrayObject:
+    """The parent tree's /Nums, flattened into one array that can be edited."""
+    node = tree.get("/ParentTree")
+    nums = ArrayObject()
+    for key, value in _number_tree(node):
+        nums.append(NumberObject(key))
+        nums.append(value)
+    holder = DictionaryObject({NameObject("/Nums"): nums})
+    tree[NameObject("/ParentTree")] = holder
+    return nums
+
+
+def drop_pages(writer: PdfWriter, pages: dict[int, int | None]) -> None:
+    """Forget the structure of removed pages: ``pages`` maps their object numbers to
+    their ``/StructParents`` keys. Elements on those pages leave the tree."""
+    tree = _tree_root(writer)
+    if tree is None or not pages:
+        return
+
+    def prune(element: DictionaryObject) -> None:
+        kids = element.get("/K")
+        if not isinstance(kids, ArrayObject):
+            kids = ArrayObject([kids]) if kids is not None else ArrayObject()
+        kept = ArrayObject()
+        for kid in kids:
+            child = kid.get_object() if isinstance(kid, IndirectObject) else kid
+            if isinstance(child, DictionaryObject) and "/S" in child:
+                page = child.raw_get("/Pg") if "/Pg" in child else None
+                if isinstance(page, IndirectObject) and page.idnum in pages:
+                    continue
+                prune(child)
+            kept.append(kid)
+        element[NameObject("/K")] = kept
+
+    prune(tree)
+    drop_keys(writer, {key for key in pages.values() if key is not None})
+
+
+def drop_keys(writer: PdfWriter, keys: set[int]) -> None:
+    """Remove parent-tree entries (of pages that are gone or drawn anew)."""
+    tree = _tree_root(writer)
+    if tree is None or not keys:
+        return
+    nums = _parent_tree_nums(tree)
+    for i in reversed(range(0, len(nums) - 1, 2)):
+        if int(cast(NumberObject, nums[i])) in keys:
+            del nums[i : i + 2]
+
+
+def tag_figure(
+    writer: PdfWriter, parent: DictionaryObject, pages: list[PageObject], alt: list[str]
+) -> None:
+    """Make each page's content (already fenced as ``/Figure <</MCID 0>> BDC … EMC``)
+    a Figure element with its alternate text, as kids of ``parent``."""
+    tree = _tree_root(writer)
+    if tree is None:
+        return
+    nums = _parent_tree_nums(tree)
+    # WeasyPrint writes no /ParentTreeNextKey: the next key is past every key in use.
+    used = [int(cast(NumberObject, nums[i])) for i in range(0, len(nums) - 1, 2)]
+    next_key = max(
+        int(cast(NumberObject, tree.get("/ParentTreeNextKey", NumberObject(0)))),
+        max(used, default=-1) + 1,
+    )
+    parent_ref = parent.indirect_reference
+    figures = ArrayObject()
+    for page, text in zip(pages, alt, strict=True):
+        figure = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/StructElem"),
+                NameObject("/S"): NameObject("/Figure"),
+                NameObject("/Alt"): TextStringObject(text),
+                NameObject("/Pg"): page.indirect_reference,
+                NameObject("/K"): NumberObject(0),
+            }
+        )
+        if parent_ref is not None:
+            figure[NameObject("/P")] = parent_ref
+        ref = writer._add_object(figure)
+        figures.append(ref)
+        key = next_key
+        next_key += 1
+        page[NameObject("/StructParents")] = NumberObject(key)
+        nums.append(NumberObject(key))
+        nums.append(ArrayObject([ref]))
+    tree[NameObject("/ParentTreeNextKey")] = NumberObject(next_key)
+    parent[NameObject("/K")] = figures
+
+
+def element_on(writer: PdfWriter, page: PageObject, kind: str) -> DictionaryObject | None:
+    """The first structure element of ``kind`` (``/Sect``) placed on ``page``."""
+    tree = _tree_root(writer)
+    if tree is None or page.indirect_reference is None:
+        return None
+    wanted = page.indirect_reference.idnum
+    stack: list[PdfObject] = [tree]
+    while stack:
+        item = stack.pop()
+        element = item.get_object() if isinstance(item, IndirectObject) else item
+        if not isinstance(element, DictionaryObject):
+            continue
+        pg = element.raw_get("/Pg") if "/Pg" in element else None
+        if element.get("/S") == kind and isinstance(pg, IndirectObject) and pg.idnum == wanted:
+            return element
+        kids = element.get("/K")
+        if isinstance(kids, ArrayObject):
+            stack.extend(reversed(list(kids)))
+        elif kids is not None:
+            stack.append(kids)
+    return None

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from xml.sax.saxutils import escape as xml_escape
 
 from markupsafe import Markup
 from pypdf import PageObject, PdfReader, PdfWriter
@@ -26,21 +27,26 @@ from pypdf.generic import (
     ArrayObject,
     BooleanObject,
     ByteStringObject,
+    DecodedStreamObject,
     DictionaryObject,
     Fit,
     NameObject,
+    StreamObject,
     TextStringObject,
 )
 
 from ._atomic import write_bytes_atomic
 from ._placement import Rect, displayed_size, place_page, strip_active_content, uri_links
-from ._repro import pdf_build_date
+from ._repro import pdf_build_date, w3c_build_date
 from ._sources import SourceDoc
-from .errors import BuildError, HandoutError, PacketgenError
+from ._stamps import DIGITS, Atlas, StampText, digit_keys, draw_composed, number_texts, stamp_qr
+from ._structure import drop_keys, drop_pages, element_on, tag_figure
+from .errors import HandoutError, PacketgenError
 from .handouts import OpenedHandout, OutlineEntry, open_handout
 from .links import LinkTable, collect_links, register_handout_links
 from .loader import validate
-from .pdf import layout_html
+from .pdf import Layout, layout_html
+from .qr import QRCode
 from .render import HandoutSlot, document_view, format_date, render_document
 from .spec import Packet
 from .themes import Theme, load_theme
@@ -224,70 +230,67 @@ def open_inservice_handouts(
     return Binder(inservice_id, plans, warnings, digest.digest(), found)
 
 
-# ---------------------------------------------------------------- placeholders
+# ---------------------------------------------------------------- markers
 
 
-def _box(x: float, y: float, w: float, h: float) -> str:
-    return f"left:{x:.2f}pt;top:{y:.2f}pt;width:{w:.2f}pt;height:{h:.2f}pt"
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string that cannot end the string or the <style> element."""
+    escaped = "".join(f"\\{ord(ch):x} " if ch in '"\\<>' or ord(ch) < 32 else ch for ch in text)
+    return f'"{escaped}"'
 
 
-def _placeholders(plan: HandoutPlan, duplex: bool) -> Markup:
-    out = []
-    total = len(plan.pages)
-    title = escape(plan.title)
-    for k, cells in enumerate(plan.pages):
-        first = k == 0
-        classes = (
-            "handout-page" + (" first" if first else "") + (" duplex" if duplex and first else "")
-        )
-        page_id = plan.anchor if first else f"{plan.anchor}-p{k + 1}"
-        label = f"{title}, page {k + 1} of {total}"
-        parts = [
-            f'<section class="{classes}" id="{page_id}" aria-label="{label}">',
-            f'<span class="handout-running">{title}</span>',
-        ]
-        for cell in cells:
-            if cell.label is None:
-                continue
-            # The frame sits just outside the slide: the slide's own white
-            # background is drawn over the placeholder and would hide it.
-            frame = _box(cell.x - 0.8, cell.y - 0.8, cell.width + 1.6, cell.height + 1.6)
-            parts.append(f'<div class="slide-frame" style="{frame}"></div>')
-            below = _box(cell.x, cell.y + cell.height + 2, cell.width, _LABEL_PT)
-            parts.append(f'<div class="slide-label" style="{below}">{escape(cell.label)}</div>')
-            if cell.notes is not None:
-                n = cell.notes
-                lines = int((n.y1 - n.y0) // _NOTE_LINE_PT)
-                for line in range(1, lines + 1):
-                    y = n.y0 + line * _NOTE_LINE_PT
-                    parts.append(
-                        f'<div class="note-line" style="{_box(n.x0, y, n.x1 - n.x0, 0)}"></div>'
-                    )
-        parts.append("</section>")
-        out.append("".join(parts))
-    return Markup("\n".join(out))
+def _anchor(inservice_id: str, plan: HandoutPlan) -> str:
+    return f"{inservice_id}-{plan.anchor}"
 
 
-def placeholder_css(packet: Packet) -> str:
-    """The geometry of placeholder pages (their look is in the theme's CSS)."""
-    width, height = area(packet.paper)
-    margins = " ".join(f"{MARGIN_PT[side]:.2f}pt" for side in ("top", "right", "bottom", "left"))
+def _padding(plan: HandoutPlan, duplex: bool) -> int:
+    """Blank pages after a handout, so that the next page is a right-hand page again."""
+    return len(plan.pages) % 2 if duplex else 0
+
+
+def _markers(inservice_id: str, plan: HandoutPlan) -> Markup:
+    """Two empty pages that stand for the handout in the layout.
+
+    The first becomes the handout's first page (links, the contents and the
+    outline point at it); the second is removed. Between the two, the page
+    counter jumps by the handout's length (see :func:`marker_css`), so every
+    page number WeasyPrint prints is the page's number in the finished binder.
+    """
+    anchor = _anchor(inservice_id, plan)
+    return Markup(
+        f'<section class="handout-start" id="{anchor}" aria-label="{escape(plan.title)}">'
+        f'</section><section class="handout-end" id="{anchor}-end"></section>'
+    )
+
+
+def marker_css(inservice_id: str, binder: Binder, packet: Packet, *, inline: bool) -> str:
+    """Page rules for the markers: named pages, the counter jump, the bookmark."""
+    level = 2 if inline else 1
     rules = [
-        f"@page handout {{ margin: {margins} }}",
-        f".handout-page {{ height: {height:.2f}pt; width: {width:.2f}pt }}",
+        ".handout-start { break-before: %s }" % ("right" if packet.duplex else "page"),
+        ".handout-end { break-before: page; break-after: page }",
     ]
     if packet.duplex:
-        rules.append(".inservice, .handout-page.duplex, .kit-page { break-before: right }")
+        rules.append(".inservice, .kit-page { break-before: right }")
+    for n, plan in enumerate(binder.handouts, start=1):
+        anchor = _anchor(inservice_id, plan)
+        jump = len(plan.pages) + _padding(plan, packet.duplex) - 1
+        rules += [
+            f"#{anchor} {{ page: hs-{n}; bookmark-level: {level};"
+            f" bookmark-label: {_css_string(plan.title)} }}",
+            f"#{anchor}-end {{ page: he-{n} }}",
+            f"@page he-{n} {{ counter-increment: page {jump} }}",
+        ]
     return "\n".join(rules)
 
 
 def handout_slots(binder: Binder, packet: Packet) -> dict[int, HandoutSlot]:
     return {
         plan.item_index: HandoutSlot(
-            anchor=plan.anchor,
+            anchor=_anchor(binder.inservice_id, plan),
             title=plan.title,
             pages=len(plan.pages),
-            placeholders=_placeholders(plan, packet.duplex),
+            placeholders=_markers(binder.inservice_id, plan),
         )
         for plan in binder.handouts
     }
@@ -296,30 +299,31 @@ def handout_slots(binder: Binder, packet: Packet) -> dict[int, HandoutSlot]:
 # ---------------------------------------------------------------- binding
 
 
-def bind_inservice(
-    packet: Packet,
-    links: LinkTable,
-    theme: Theme,
-    binder: Binder,
-    *,
-    first_page: int = 1,
-    total_pages: int | None = None,
-) -> Bound:
-    """Render the in-service and draw its handouts in."""
+@dataclass(frozen=True)
+class _Page:
+    """A page of the finished binder: what it is, for its stamps."""
+
+    kind: Literal["cover", "packet", "handout", "blank"]
+    title: str
+    """The running title: the in-service, or the handout on its pages."""
+    layout_index: int | None = None
+    """Index in WeasyPrint's layout, for pages laid out there."""
+    handout: HandoutPlan | None = None
+    sheet: int = 0
+    """Which of the handout's output pages this is."""
+
+
+def bind_inservice(packet: Packet, links: LinkTable, theme: Theme, binder: Binder) -> Bound:
+    """Lay the in-service out once, merge its handouts in, then stamp every page."""
     index = next(i for i, s in enumerate(packet.inservices) if s.id == binder.inservice_id)
     inservice = packet.inservices[index]
     slots = handout_slots(binder, packet)
     view = document_view(
-        packet,
-        links,
-        theme,
-        mode="print",
-        inservice_id=binder.inservice_id,
-        handouts=slots,
-        first_page=first_page,
-        total_pages=total_pages,
+        packet, links, theme, mode="print", inservice_id=binder.inservice_id, handouts=slots
     )
-    view = replace(view, page_css=Markup(str(view.page_css) + placeholder_css(packet)))
+    inline = inservice.handout_placement == "inline"
+    css = marker_css(binder.inservice_id, binder, packet, inline=inline)
+    view = replace(view, page_css=Markup(f"{view.page_css}\n{css}"))
     html = render_document(view, theme)
     layout = layout_html(
         html,
@@ -328,11 +332,20 @@ def bind_inservice(
         what=f"{binder.inservice_id}.pdf",
     )
     seed = hashlib.sha256(html.encode("utf-8") + binder.digest).hexdigest().encode("ascii")[:32]
-    data = layout.write(identifier=seed)
-    anchors = layout.anchor_pages()
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    removed = _draw_handouts(writer, binder, anchors, packet.paper, prefix=binder.inservice_id)
-    _write_outline(writer, layout.document.make_bookmark_tree(), binder, anchors)
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(layout.write(identifier=seed))))
+    plans = dict(enumerate(binder.handouts, start=1))
+    pages, removed = _merge_handouts(writer, layout, plans, packet, inservice.title, inservice.id)
+    if packet.duplex and len(pages) % 2:
+        # An even number of pages: printed on both sides, the binder ends on a
+        # left-hand page, and in packet.pdf the next in-service starts on a right one.
+        width, height = PAPER_PT[packet.paper]
+        writer.add_blank_page(width, height)
+        pages.append(_Page("blank", inservice.title))
+    atlas = _atlas(packet, theme, inservice.title, binder, layout)
+    _draw_slide_furniture(writer, atlas, binder, pages, packet)
+    _stamp_qr_codes(writer, layout, view.qr_slots, pages)
+    stamp_pages(writer, atlas, packet, layout, pages)
+    _write_outline(writer, layout, binder, pages)
     leftover = strip_active_content(writer)
     if leftover:
         removed.setdefault(f"{binder.inservice_id}.pdf", []).extend(leftover)
@@ -342,7 +355,7 @@ def bind_inservice(
         packet,
         title=f"{inservice.title} — {packet.title}",
         subject=", ".join(v for v in (inservice.presenter, date) if v) or packet.title,
-        first_page=first_page,
+        first_page=1,
         seed=seed,
     )
     warnings = [
@@ -351,63 +364,147 @@ def bind_inservice(
         for file, what in removed.items()
         if what
     ]
-    return Bound(_to_bytes(writer), layout.page_count, tuple(warnings))
+    return Bound(_to_bytes(writer), len(writer.pages), tuple(warnings))
 
 
-def _draw_handouts(
+def _merge_handouts(
     writer: PdfWriter,
-    binder: Binder,
-    anchors: dict[str, tuple[int, float, float]],
-    paper: str,
-    *,
-    prefix: str,
-) -> dict[str, list[str]]:
-    """Draw every handout page into its slot; return what active content was removed, by file."""
+    layout: Layout,
+    plans: dict[int, HandoutPlan],
+    packet: Packet,
+    running: str,
+    running_id: str,
+) -> tuple[list[_Page], dict[str, list[str]]]:
+    """Replace each handout's two marker pages by its pages; return what every page is."""
+    width, height = PAPER_PT[packet.paper]
+    types = [page._page_box.page_type for page in layout.document.pages]
     removed: dict[str, list[str]] = {}
-    _w, page_h = PAPER_PT[paper]
-    left, top = MARGIN_PT["left"], MARGIN_PT["top"]
-    for n, plan in enumerate(binder.handouts, start=1):
-        placed_on: dict[int, PageObject] = {}
-        targets: list[tuple[PageObject, list[Cell]]] = []
-        for k, cells in enumerate(plan.pages):
-            page_id = plan.anchor if k == 0 else f"{plan.anchor}-p{k + 1}"
-            if page_id not in anchors:
-                raise BuildError(f"{plan.file}: placeholder page {k + 1} was not laid out")
-            target = writer.pages[anchors[page_id][0]]
-            targets.append((target, cells))
-            for cell in cells:
-                placed_on[_source_index(plan.opened, cell.source_index)] = target
-
-        def link_target(
-            source_number: int, _placed: dict[int, PageObject] = placed_on
-        ) -> PageObject | None:
-            return _placed.get(source_number)
-
-        for target, cells in targets:
-            for cell in cells:
-                source = plan.opened.pages[cell.source_index]
-                slot = Rect(
-                    left + cell.x,
-                    page_h - top - cell.y - cell.height,
-                    left + cell.x + cell.width,
-                    page_h - top - cell.y,
+    gone: dict[int, int | None] = {}
+    # Backwards, so that the layout's page indexes stay right while pages come and go.
+    for i in reversed(range(len(types))):
+        name = types[i].name
+        if name.startswith("he-"):
+            page = writer.pages[i]
+            assert page.indirect_reference is not None
+            key = page.get("/StructParents")
+            gone[page.indirect_reference.idnum] = int(key) if key is not None else None
+            writer.remove_page(i)
+        elif name.startswith("hs-"):
+            plan = plans[int(name[3:])]
+            first = writer.pages[i]
+            section = element_on(writer, first, "/Sect")
+            old_key = first.get("/StructParents")
+            _clear(first)
+            targets = [first]
+            extra = len(plan.pages) - 1 + _padding(plan, packet.duplex)
+            for k in range(1, extra + 1):
+                writer.insert_blank_page(width, height, i + k)
+                targets.append(writer.pages[i + k])
+            prefix = f"{running_id}-h{int(name[3:])}"
+            drawn = targets[: len(plan.pages)]
+            removed.setdefault(plan.file, []).extend(
+                _draw_handout(writer, plan, drawn, packet, prefix)
+            )
+            if section is not None:
+                # Each page of the handout is a figure of the marker's section,
+                # named for a screen reader; its own tags do not survive drawing.
+                if old_key is not None:
+                    drop_keys(writer, {int(old_key)})
+                for page in drawn:
+                    _fence(writer, page, b"/Figure <</MCID 0>> BDC\n", b"\nEMC\n")
+                total = len(drawn)
+                tag_figure(
+                    writer,
+                    section,
+                    drawn,
+                    [f"{plan.title}, page {k} of {total}" for k in range(1, total + 1)],
                 )
-                try:
-                    placed = place_page(
-                        writer,
-                        target,
-                        source,
-                        slot,
-                        link_targets=link_target,
-                        field_prefix=f"{prefix}-h{n}",
-                    )
-                except Exception as exc:
-                    raise HandoutError(
-                        plan.file,
-                        f"cannot merge page {cell.source_index + 1}: {exc}",
-                        item=plan.title,
-                    ) from None
-                removed.setdefault(plan.file, []).extend(placed.removed_active)
+    drop_pages(writer, gone)
+    pages: list[_Page] = []
+    for i, page_type in enumerate(types):
+        name = page_type.name
+        if name.startswith("he-"):
+            continue
+        if name.startswith("hs-"):
+            plan = plans[int(name[3:])]
+            pages += [
+                _Page("handout", plan.title, i if k == 0 else None, plan, k)
+                for k in range(len(plan.pages))
+            ]
+            pages += [_Page("blank", running)] * _padding(plan, packet.duplex)
+        elif page_type.blank:
+            pages.append(_Page("blank", running, i))
+        elif name == "cover":
+            pages.append(_Page("cover", running, i))
+        else:
+            pages.append(_Page("packet", running, i))
+    return pages, removed
+
+
+def _fence(writer: PdfWriter, page: PageObject, before: bytes, after: bytes) -> None:
+    """Put ``before`` and ``after`` around everything drawn on ``page`` so far."""
+    raw = page.raw_get("/Contents") if "/Contents" in page else None
+    resolved = raw.get_object() if raw is not None else None
+    if isinstance(resolved, ArrayObject):
+        streams = list(resolved)
+    else:
+        streams = [raw] if raw is not None else []
+    opening, closing = DecodedStreamObject(), DecodedStreamObject()
+    opening.set_data(before)
+    closing.set_data(after)
+    page[NameObject("/Contents")] = ArrayObject(
+        [writer._add_object(opening), *streams, writer._add_object(closing)]
+    )
+
+
+def _clear(page: PageObject) -> None:
+    """Empty a marker page: the handout's first page is drawn on it instead."""
+    page[NameObject("/Contents")] = ArrayObject()
+    page[NameObject("/Resources")] = DictionaryObject()
+
+
+def _draw_handout(
+    writer: PdfWriter, plan: HandoutPlan, targets: list[PageObject], packet: Packet, prefix: str
+) -> list[str]:
+    """Draw the handout's pages into their slots; return the active content removed."""
+    _w, page_h = PAPER_PT[packet.paper]
+    left, top = MARGIN_PT["left"], MARGIN_PT["top"]
+    placed_on: dict[int, PageObject] = {}
+    for target, cells in zip(targets, plan.pages, strict=True):
+        for cell in cells:
+            placed_on[_source_index(plan.opened, cell.source_index)] = target
+
+    def link_target(source_number: int) -> PageObject | None:
+        return placed_on.get(source_number)
+
+    removed: list[str] = []
+    for target, cells in zip(targets, plan.pages, strict=True):
+        for cell in cells:
+            source = plan.opened.pages[cell.source_index]
+            slot = Rect(
+                left + cell.x,
+                page_h - top - cell.y - cell.height,
+                left + cell.x + cell.width,
+                page_h - top - cell.y,
+            )
+            try:
+                placed = place_page(
+                    writer,
+                    target,
+                    source,
+                    slot,
+                    link_targets=link_target,
+                    # Two copies of one form must not share values: its fields
+                    # become kids of a field named after the in-service and item.
+                    field_prefix=prefix,
+                )
+            except Exception as exc:
+                raise HandoutError(
+                    plan.file,
+                    f"cannot merge page {cell.source_index + 1}: {exc}",
+                    item=plan.title,
+                ) from None
+            removed.extend(placed.removed_active)
     return removed
 
 
@@ -416,35 +513,180 @@ def _source_index(opened: OpenedHandout, index: int) -> int:
     return opened.source_page_numbers[index] - 1
 
 
-def _write_outline(
-    writer: PdfWriter,
-    tree: list[Any],
-    binder: Binder,
-    anchors: dict[str, tuple[int, float, float]],
+# ---------------------------------------------------------------- stamps
+
+_BLANK = "This page is intentionally blank"
+_HEADER_GAP_PT = 3 * PT_PER_MM
+"""Between the header or footer and the text area, as the margin boxes had it."""
+_BLANK_TOP_PT = 120 * PT_PER_MM
+_LINE_PT = 100.0
+"""Length of the rule pieces, scaled to the length of each line drawn."""
+
+
+@dataclass(frozen=True)
+class StampFrame:
+    """Where the running header and footer go on every page of a document, in points."""
+
+    left: float
+    right: float
+    """Distance of the text area's right edge from the page's right edge."""
+    header: float
+    """Distance of the header's bottom from the page's top edge."""
+    footer: float
+    """Distance of the footer's top from the page's bottom edge."""
+
+
+def stamp_frame(layout: Layout) -> StampFrame:
+    """The theme's side margins; header and footer where they clear packet and handout pages.
+
+    One position for every page, whether laid out or a handout page (whose
+    margins are narrower), so the header does not jump as the pages turn.
+    """
+    left, right = 20 * PT_PER_MM, 20 * PT_PER_MM
+    top, bottom = 22 * PT_PER_MM, 20 * PT_PER_MM
+    for page in layout.document.pages:
+        box = page._page_box
+        if not box.page_type.blank:
+            left, right = box.margin_left * _PX_TO_PT, box.margin_right * _PX_TO_PT
+            top, bottom = box.margin_top * _PX_TO_PT, box.margin_bottom * _PX_TO_PT
+            break
+    return StampFrame(
+        left,
+        right,
+        min(top, MARGIN_PT["top"]) - _HEADER_GAP_PT,
+        min(bottom, MARGIN_PT["bottom"]) - _HEADER_GAP_PT,
+    )
+
+
+def _atlas(packet: Packet, theme: Theme, running: str, binder: Binder, layout: Layout) -> Atlas:
+    width, _height = PAPER_PT[packet.paper]
+    frame = stamp_frame(layout)
+    half = (width - frame.left - frame.right) * 0.48
+    texts = [
+        StampText("packet", packet.title, width_pt=half, align="left"),
+        StampText(f"running:{running}", running, width_pt=half, align="right"),
+        StampText("blank", _BLANK, style="blank"),
+        StampText("slide", "Slide ", style="slide"),
+        StampText("rule", "", style="rule"),
+        StampText("frame", "", style="frame"),
+        *number_texts([("page", "page "), ("of", " of ")]),
+        *(StampText(f"slide-{d}", d, style="slide") for d in DIGITS),
+    ]
+    texts += [
+        StampText(f"running:{plan.title}", plan.title, width_pt=half, align="right")
+        for plan in binder.handouts
+    ]
+    return Atlas.lay_out(packet, theme, texts)
+
+
+def stamp_pages(
+    writer: PdfWriter, atlas: Atlas, packet: Packet, layout: Layout, pages: list[_Page]
 ) -> None:
-    """Replace WeasyPrint's outline: the same entries plus one per handout, with the
-    handout's own bookmarks nested beneath it."""
+    """Running header, footer and page number on every page; the blank pages say so."""
+    width, height = PAPER_PT[packet.paper]
+    frame = stamp_frame(layout)
+    left, right, header, footer = frame.left, frame.right, frame.header, frame.footer
+    total = len(pages)
+    for number, (page, info) in enumerate(zip(writer.pages, pages, strict=True), start=1):
+        if info.kind in ("packet", "handout"):
+            atlas.draw(writer, page, "packet", left, height - header)
+            key = f"running:{info.title}"
+            atlas.draw(writer, page, key, width - right - atlas.width(key), height - header)
+        if info.kind == "blank":
+            atlas.draw(writer, page, "blank", (width - atlas.width("blank")) / 2,
+                       height - _BLANK_TOP_PT)  # fmt: skip
+        keys = ["page", *digit_keys(number), "of", *digit_keys(total)]
+        draw_composed(atlas, writer, page, keys, right=width - right, top=footer)
+
+
+def _draw_slide_furniture(
+    writer: PdfWriter, atlas: Atlas, binder: Binder, pages: list[_Page], packet: Packet
+) -> None:
+    """Frames, "Slide N" labels and note lines of n-up slide pages."""
+    _w, page_h = PAPER_PT[packet.paper]
+    left, top = MARGIN_PT["left"], MARGIN_PT["top"]
+    for page, info in zip(writer.pages, pages, strict=True):
+        if info.handout is None:
+            continue
+        for cell in info.handout.pages[info.sheet]:
+            if cell.label is None:
+                continue
+            # The frame sits just outside the slide, whose own white background
+            # would hide a frame drawn under it.
+            x0, x1 = left + cell.x - 0.8, left + cell.x + cell.width + 0.8
+            y1 = page_h - top - cell.y + 0.8
+            y0 = page_h - top - cell.y - cell.height - 0.8
+            for x, y, w, h in (
+                (x0, y0, x1 - x0, 0.6),
+                (x0, y1 - 0.6, x1 - x0, 0.6),
+                (x0, y0, 0.6, y1 - y0),
+                (x1 - 0.6, y0, 0.6, y1 - y0),
+            ):
+                atlas.draw(writer, page, "frame", x, y, width=w, height=h)
+            number = cell.label.removeprefix("Slide ")
+            keys = ["slide", *(f"slide-{d}" for d in number)]
+            label_top = page_h - top - cell.y - cell.height - 2
+            x = left + cell.x
+            for key in keys:
+                atlas.draw(writer, page, key, x, label_top - atlas.height(key))
+                x += atlas.width(key)
+            if cell.notes is not None:
+                n = cell.notes
+                for line in range(1, int((n.y1 - n.y0) // _NOTE_LINE_PT) + 1):
+                    y = page_h - top - (n.y0 + line * _NOTE_LINE_PT)
+                    atlas.draw(writer, page, "rule", left + n.x0, y, width=n.x1 - n.x0, height=0.5)
+
+
+def _final_index(pages: list[_Page]) -> dict[int, int]:
+    """Layout page index → index in the finished binder."""
+    return {p.layout_index: k for k, p in enumerate(pages) if p.layout_index is not None}
+
+
+def _stamp_qr_codes(
+    writer: PdfWriter, layout: Layout, slots: dict[str, QRCode], pages: list[_Page]
+) -> None:
+    anchors = layout.anchor_rects()
+    final = _final_index(pages)
+    for element_id, code in slots.items():
+        if element_id not in anchors:
+            continue  # not laid out (e.g. in a section this document does not print)
+        index, (x1, y1, x2, y2) = anchors[element_id]
+        page = writer.pages[final[index]]
+        height = float(page.mediabox.height)
+        size = min(x2 - x1, y2 - y1) * _PX_TO_PT
+        x, y = x1 * _PX_TO_PT, height - y1 * _PX_TO_PT
+        stamp_qr(writer, page, code, Rect(x, y - size, x + size, y))
+
+
+def _write_outline(writer: PdfWriter, layout: Layout, binder: Binder, pages: list[_Page]) -> None:
+    """WeasyPrint's outline (in page order, the handouts' entries from their markers),
+    with each handout's own bookmarks nested under its entry."""
     root = writer._root_object
     if "/Outlines" in root:
         del root[NameObject("/Outlines")]
-    _, page_h = (float(writer.pages[0].mediabox.width), float(writer.pages[0].mediabox.height))
+    final = _final_index(pages)
+    starts = {}
+    for n, plan in enumerate(binder.handouts, start=1):
+        for index, page in enumerate(layout.document.pages):
+            if page._page_box.page_type.name == f"hs-{n}":
+                starts[final[index]] = plan
+    page_h = float(writer.pages[0].mediabox.height)
 
     def add(entries: list[Any], parent: Any) -> None:
         for label, (page, x, y), children, _state in entries:
+            number = final.get(page, 0)
             item = writer.add_outline_item(
                 title=label,
-                page_number=page,
+                page_number=number,
                 parent=parent,
                 fit=Fit.xyz(left=x * _PX_TO_PT, top=page_h - y * _PX_TO_PT),
             )
+            plan = starts.pop(number, None) if not children else None
+            if plan is not None:
+                _nest(writer, plan.opened.outline, item, number, _cell_pages(plan))
             add(children, item)
 
-    add(tree, None)
-    for plan in binder.handouts:
-        page = anchors[plan.anchor][0]
-        entry = writer.add_outline_item(title=plan.title, page_number=page, fit=Fit.fit())
-        cell_page = _cell_pages(plan)
-        _nest(writer, plan.opened.outline, entry, page, cell_page)
+    add(layout.document.make_bookmark_tree(), None)
 
 
 def _cell_pages(plan: HandoutPlan) -> dict[int, int]:
@@ -473,8 +715,10 @@ def finish(
     subject: str,
     first_page: int,
     seed: bytes,
+    labels: bool = True,
 ) -> None:
-    """Metadata, language, page labels and a stable file identifier."""
+    """Metadata (the information dictionary and XMP), language, page labels and a
+    stable file identifier."""
     info: dict[str, Any] = {
         "/Title": title,
         "/Subject": subject,
@@ -495,8 +739,50 @@ def finish(
     root[NameObject("/ViewerPreferences")] = DictionaryObject(
         {NameObject("/DisplayDocTitle"): BooleanObject(True)}
     )
-    writer.set_page_label(0, len(writer.pages) - 1, style=PageLabelStyle.DECIMAL, start=first_page)
+    root[NameObject("/Metadata")] = writer._add_object(
+        _xmp(title=title, author=packet.organization, language=packet.language)
+    )
+    if labels:
+        writer.set_page_label(
+            0, len(writer.pages) - 1, style=PageLabelStyle.DECIMAL, start=first_page
+        )
     writer._ID = ArrayObject([ByteStringObject(seed), ByteStringObject(seed)])
+
+
+def _xmp(*, title: str, author: str | None, language: str) -> StreamObject:
+    """XMP metadata declaring PDF/UA-1, as WeasyPrint writes it for its own documents.
+
+    Uncompressed, as archives want it; the dates only with SOURCE_DATE_EPOCH.
+    """
+    date = w3c_build_date()
+    dates = f"<xmp:CreateDate>{date}</xmp:CreateDate><xmp:ModifyDate>{date}</xmp:ModifyDate>"
+    creator = (
+        f"<dc:creator><rdf:Seq><rdf:li>{xml_escape(author)}</rdf:li></rdf:Seq></dc:creator>"
+        if author
+        else ""
+    )
+    packet = (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about=""'
+        ' xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/"'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/"'
+        ' xmlns:pdf="http://ns.adobe.com/pdf/1.3/"'
+        ' xmlns:xmp="http://ns.adobe.com/xap/1.0/">'
+        "<pdfuaid:part>1</pdfuaid:part>"
+        f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{xml_escape(title)}</rdf:li>'
+        f"</rdf:Alt></dc:title>{creator}"
+        f"<dc:language><rdf:Bag><rdf:li>{xml_escape(language)}</rdf:li></rdf:Bag></dc:language>"
+        "<pdf:Producer>packetgen (WeasyPrint, pypdf)</pdf:Producer>"
+        f"<xmp:CreatorTool>packetgen</xmp:CreatorTool>{dates if date else ''}"
+        '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    )
+    stream = DecodedStreamObject()
+    stream.set_data(packet.encode("utf-8"))
+    stream[NameObject("/Type")] = NameObject("/Metadata")
+    stream[NameObject("/Subtype")] = NameObject("/XML")
+    return stream
 
 
 def _to_bytes(writer: PdfWriter) -> bytes:

@@ -1,11 +1,14 @@
-"""book: ``packet.pdf``, every in-service in one volume.
+"""book: ``packet.pdf``, every in-service in one volume, made of the binders themselves.
 
-Each in-service is rendered as its own document (one WeasyPrint layout for a
-whole packet peaks near 2 MB per page) and the parts are joined with pypdf.
-Page numbers still run through the whole book: every part's length is known
-from its binder, the front matter and the links appendix are laid out once to
-learn theirs, then each part is laid out with its first page number and the
-book's total, and the contents links are added after joining.
+Nothing of an in-service is laid out again: the book is the packet's own
+front matter (cover and contents, laid out here) followed by every binder as
+it was written, each a *part*. A part keeps its binder's page numbers ("page
+5 of 13" under the in-service's title), so every number printed in it, its
+contents page included, stays true; the book adds "Part 2" to the footer of
+every page of the second part, PDF page labels "2-5", and a contents page
+that says where each part starts. (Court bundles number their tabs the same
+way.) Each binder carries its own links appendix, numbered from 1, so the
+number beside an item always matches a card in the part in hand.
 """
 
 from __future__ import annotations
@@ -18,86 +21,69 @@ from pathlib import Path
 from markupsafe import Markup
 from pypdf import PdfReader, PdfWriter
 from pypdf.annotations import Link
+from pypdf.constants import PageLabelStyle
 from pypdf.generic import Fit
 
+from ._stamps import DIGITS, Atlas, StampText, digit_keys, draw_composed
 from ._structure import StructureMerger
-from .binder import finish
+from .binder import PAPER_PT, finish, stamp_frame
 from .links import LinkTable
 from .pdf import Layout, layout_html
-from .render import DocumentView, TocEntry, document_view, page_css, qr_views, render_document
+from .render import TocEntry, document_view, render_document
 from .spec import Packet
 from .themes import Theme
 
-__all__ = ["BookPlan", "join", "plan"]
+__all__ = ["Part", "assemble"]
 
-_WIDEST = 9999
-"""A stand-in page number at least as wide as any real one, for the measuring pass."""
 _PX_TO_PT = 0.75
 
 
 @dataclass(frozen=True)
-class BookPlan:
-    """Where every part of the book starts; with duplex, parts start on odd pages."""
+class Part:
+    """One in-service's binder, as written."""
 
-    starts: dict[str, int]
-    blank_before: dict[str, bool]
-    appendix_start: int
-    appendix_blank: bool
-    total: int
-    front_pages: int
+    inservice_id: str
+    title: str
+    path: Path
+    pages: int
 
 
-def plan(packet: Packet, links: LinkTable, theme: Theme, part_lens: dict[str, int]) -> BookPlan:
-    """Measure the front matter and the appendix and place every in-service.
-
-    ``part_lens`` is each in-service's page count, as its binder came out: a
-    part has the binder's pages, only numbered differently.
-    """
-    front_len = _front(packet, links, theme, None).page_count
-    appendix_len = _appendix(packet, links, theme, 1, _WIDEST).page_count
-    starts: dict[str, int] = {}
-    blanks: dict[str, bool] = {}
-    page = front_len + 1
-    for inservice in packet.inservices:
-        blanks[inservice.id] = packet.duplex and page % 2 == 0
-        page += int(blanks[inservice.id])
-        starts[inservice.id] = page
-        page += part_lens[inservice.id]
-    appendix_blank = packet.duplex and page % 2 == 0
-    page += int(appendix_blank)
-    return BookPlan(starts, blanks, page, appendix_blank, page + appendix_len - 1, front_len)
-
-
-def join(
-    packet: Packet,
-    links: LinkTable,
-    theme: Theme,
-    plan: BookPlan,
-    parts: dict[str, Path],
+def assemble(
+    packet: Packet, links: LinkTable, theme: Theme, parts: list[Part]
 ) -> tuple[bytes, int]:
-    """Lay out the front matter and appendix with their final numbers and join the
-    parts (each laid out with ``first_page`` and ``total`` from ``plan``)."""
-    front = _front(packet, links, theme, plan)
-    if front.page_count != plan.front_pages:  # pragma: no cover - numbers never widen it
-        raise AssertionError("the contents changed length between passes")
+    """The book: front matter, then every part with its part number stamped on."""
+    front = _front(packet, links, theme, parts)
     writer = PdfWriter()
     structure = StructureMerger(writer)
     front_pdf = front.write(identifier=b"front")
-    _join(writer, structure, front_pdf, None)
-    size = _size(writer)
+    reader = PdfReader(io.BytesIO(front_pdf))
+    writer.append(reader, import_outline=True)
+    structure.add(reader, 0)
+    front_pages = len(writer.pages)
+    width, height = PAPER_PT[packet.paper]
+    filler = packet.duplex and front_pages % 2 == 1
+    if filler:
+        # The first part starts on a right-hand page, as its binder does.
+        writer.add_blank_page(width, height)
+    starts: dict[str, int] = {}
     digests = [front_pdf]
-    for inservice in packet.inservices:
-        if plan.blank_before[inservice.id]:
-            writer.add_blank_page(*size)
-        data = parts[inservice.id].read_bytes()
+    for part in parts:
+        starts[part.inservice_id] = len(writer.pages)
+        data = part.path.read_bytes()
         digests.append(data)
-        _join(writer, structure, data, inservice.title)
-    if plan.appendix_blank:
-        writer.add_blank_page(*size)
-    appendix = _appendix(packet, links, theme, plan.appendix_start, plan.total)
-    _join(writer, structure, appendix.write(identifier=b"appendix"), "Links in this packet")
+        reader = PdfReader(io.BytesIO(data))
+        first = len(writer.pages)
+        writer.append(reader, outline_item=part.title, import_outline=True)
+        structure.add(reader, first)
+        # Released part by part: the writer holds the joined book, not every part twice.
+        del reader
     structure.finish()
-    _link_contents(writer, front, plan)
+    atlas = _atlas(packet, theme)
+    _stamp(writer, atlas, packet, parts, starts, stamp_frame(front).footer)
+    if filler:
+        page = writer.pages[front_pages]
+        atlas.draw(writer, page, "blank", (width - atlas.width("blank")) / 2, height * 0.6)
+    _link_contents(writer, front, starts)
     seed = hashlib.sha256(b"".join(hashlib.sha256(d).digest() for d in digests)).hexdigest()
     finish(
         writer,
@@ -106,85 +92,85 @@ def join(
         subject=packet.subtitle or packet.title,
         first_page=1,
         seed=seed.encode("ascii")[:32],
+        labels=False,
     )
+    _label(writer, parts, starts)
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue(), len(writer.pages)
 
 
-def _size(writer: PdfWriter) -> tuple[float, float]:
-    box = writer.pages[-1].mediabox
-    return float(box.width), float(box.height)
+def _atlas(packet: Packet, theme: Theme) -> Atlas:
+    texts = [
+        StampText("part", "Part "),
+        StampText("blank", "This page is intentionally blank", style="blank"),
+    ]
+    texts += [StampText(f"digit-{d}", d) for d in DIGITS]
+    return Atlas.lay_out(packet, theme, texts)
 
 
-def _join(writer: PdfWriter, structure: StructureMerger, data: bytes, title: str | None) -> None:
-    """Append a part with its tags; its bookmarks nest under one titled entry."""
-    reader = PdfReader(io.BytesIO(data))
-    first = len(writer.pages)
-    if title is None:
-        writer.append(reader, import_outline=True)
-    else:
-        writer.append(reader, outline_item=title, import_outline=True)
-    structure.add(reader, first)
+def _stamp(
+    writer: PdfWriter,
+    atlas: Atlas,
+    packet: Packet,
+    parts: list[Part],
+    starts: dict[str, int],
+    footer: float,
+) -> None:
+    """ "Part N" at the foot of every page of part N, between the binder's own footers."""
+    width, _height = PAPER_PT[packet.paper]
+    for number, part in enumerate(parts, start=1):
+        first = starts[part.inservice_id]
+        keys = ["part", *digit_keys(number)]
+        total = sum(atlas.width(k) for k in keys)
+        for index in range(first, first + part.pages):
+            draw_composed(
+                atlas, writer, writer.pages[index], keys, right=(width + total) / 2, top=footer
+            )
 
 
-def _link_contents(writer: PdfWriter, front: Layout, plan: BookPlan) -> None:
-    """Make each contents line a link to the page it names (parts are other documents)."""
+def _label(writer: PdfWriter, parts: list[Part], starts: dict[str, int]) -> None:
+    """Page labels: the front matter i, ii…; part 2's pages 2-1, 2-2…"""
+    first_part = min(starts.values()) if starts else len(writer.pages)
+    if first_part:
+        writer.set_page_label(0, first_part - 1, style=PageLabelStyle.LOWERCASE_ROMAN)
+    for number, part in enumerate(parts, start=1):
+        first = starts[part.inservice_id]
+        writer.set_page_label(
+            first, first + part.pages - 1, style=PageLabelStyle.DECIMAL, prefix=f"{number}-"
+        )
+
+
+def _link_contents(writer: PdfWriter, front: Layout, starts: dict[str, int]) -> None:
+    """Make each contents line a link to the part it names."""
     anchors = front.anchor_rects()
-    targets = {f"toc-{key}": start for key, start in plan.starts.items()}
-    targets["toc-packet-links"] = plan.appendix_start
-    for anchor, start in targets.items():
+    for key, start in starts.items():
+        anchor = f"toc-{key}"
         if anchor not in anchors:
             continue
         page_index, (x1, y1, x2, y2) = anchors[anchor]
         height = float(writer.pages[page_index].mediabox.height)
         rect = (x1 * _PX_TO_PT, height - y2 * _PX_TO_PT, x2 * _PX_TO_PT, height - y1 * _PX_TO_PT)
-        writer.add_annotation(
-            page_index, Link(rect=rect, target_page_index=start - 1, fit=Fit.fit())
-        )
+        writer.add_annotation(page_index, Link(rect=rect, target_page_index=start, fit=Fit.fit()))
 
 
-def _front(packet: Packet, links: LinkTable, theme: Theme, plan: BookPlan | None) -> Layout:
+def _front(packet: Packet, links: LinkTable, theme: Theme, parts: list[Part]) -> Layout:
     view = document_view(packet, links, theme, mode="print", inservice_id=None)
-
-    def number(key: str) -> int:
-        if plan is None:
-            return _WIDEST
-        return plan.appendix_start if key == "packet-links" else plan.starts[key]
-
     toc = [
-        TocEntry(1, s.title, None, page=number(s.id), anchor_id=f"toc-{s.id}")
-        for s in view.inservices
-    ]
-    toc.append(
         TocEntry(
             1,
-            "Links in this packet",
+            part.title,
             None,
-            page=number("packet-links"),
-            anchor_id="toc-packet-links",
+            page=f"part {number} · {part.pages} pages",
+            anchor_id=f"toc-{part.inservice_id}",
         )
+        for number, part in enumerate(parts, start=1)
+    ]
+    view = replace(view, toc=tuple(toc), page_css=Markup(view.page_css))
+    html = render_document(view, theme, "front.html.j2")
+    return layout_html(
+        html,
+        base=packet.folder,
+        roots=(packet.folder, *theme.roots),
+        what="packet.pdf (front matter)",
     )
-    total = plan.total if plan is not None else _WIDEST
-    view = replace(view, toc=tuple(toc), page_css=_page_css(packet, 1, total))
-    return _layout(packet, theme, view, "front.html.j2", "packet.pdf (front matter)")
-
-
-def _appendix(
-    packet: Packet, links: LinkTable, theme: Theme, first_page: int, total: int
-) -> Layout:
-    view = document_view(packet, links, theme, mode="print", inservice_id=None)
-    qrs, titles = qr_views(packet, links, links.links, scope="book")
-    view = replace(
-        view, appendix=qrs, appendix_titles=titles, page_css=_page_css(packet, first_page, total)
-    )
-    return _layout(packet, theme, view, "appendix.html.j2", "packet.pdf (links appendix)")
-
-
-def _page_css(packet: Packet, first_page: int, total: int) -> Markup:
-    return Markup(page_css(packet, first_page=first_page, total_pages=total))
-
-
-def _layout(packet: Packet, theme: Theme, view: DocumentView, template: str, what: str) -> Layout:
-    html = render_document(view, theme, template)
-    return layout_html(html, base=packet.folder, roots=(packet.folder, *theme.roots), what=what)

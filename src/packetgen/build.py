@@ -265,9 +265,9 @@ def _build(
         with Staging(out) as staging, _Runner(context, jobs) as runner:
             run = _Run(context, staging, store, runner, result, say)
             if format in ("pdf", "both"):
-                lengths = _binders(run, selected)
+                binders = _binders(run, selected)
                 if only is None:
-                    _book(run, lengths)
+                    _book(run, binders)
             if format in ("html", "both"):
                 _pages(run, selected)
             _short_links(run)
@@ -370,8 +370,8 @@ def _scan_record(value: Any) -> dict[str, Any] | None:
     return {"links": pairs, "warnings": list(found_warnings)}
 
 
-def _binders(run: _Run, selected: list[str]) -> dict[str, int]:
-    """``<id>.pdf`` for each selected in-service; returns their page counts."""
+def _binders(run: _Run, selected: list[str]) -> dict[str, _Done]:
+    """``<id>.pdf`` for each selected in-service; returns where each was staged."""
     context, staging, result = run.context, run.staging, run.result
     jobs = [
         _Job(
@@ -379,28 +379,24 @@ def _binders(run: _Run, selected: list[str]) -> dict[str, int]:
         )
         for inservice_id in selected
     ]
-    lengths: dict[str, int] = {}
+    done_by_id: dict[str, _Done] = {}
     for job, done in _run_cached(jobs, run):
-        lengths[job.inservice_id] = done.pages or 0
+        done_by_id[job.inservice_id] = done
         result.warnings.extend(w for w in done.warnings if w not in result.warnings)
         result.outputs.append(
             OutputFile(
                 staging.out_dir / job.name, "binder", job.inservice_id, done.pages, done.cached
             )
         )
-    return lengths
+    return done_by_id
 
 
-def _book(run: _Run, lengths: dict[str, int]) -> None:
-    """``packet.pdf``: the front matter, every in-service renumbered, the links appendix."""
+def _book(run: _Run, binders: dict[str, _Done]) -> None:
+    """``packet.pdf``: the front matter, then every binder as it was written."""
     context, staging, store, result, say = run.context, run.staging, run.store, run.result, run.say
     packet, links, theme = context.packet, context.links, context.theme
     target = staging.path_for("packet.pdf")
-    key = digest(
-        "book",
-        *(_key(context, s.id, "binder") for s in packet.inservices),
-        json.dumps([(ref.number, ref.url, ref.label) for ref in links.links]),
-    )
+    key = digest("book", *(_key(context, s.id, "binder") for s in packet.inservices))
     hit = _cached_outcome(_get(store, key, "packet.pdf", target, staging))
     if hit is not None:
         result.outputs.append(
@@ -410,23 +406,12 @@ def _book(run: _Run, lengths: dict[str, int]) -> None:
         return
     from . import book  # see _run_job for why here
 
-    plan = book.plan(packet, links, theme, lengths)
-    jobs = [
-        _Job(
-            "part",
-            inservice_id,
-            f"packet.pdf.{inservice_id}",
-            first_page=plan.starts[inservice_id],
-            total_pages=plan.total,
-            key=_key(context, inservice_id, f"part:{plan.starts[inservice_id]}:{plan.total}"),
-        )
-        for inservice_id in plan.starts
+    parts = [
+        book.Part(s.id, s.title, binders[s.id].path, binders[s.id].pages or 0)
+        for s in packet.inservices
     ]
-    parts: dict[str, Path] = {}
-    for job, done in _run_cached(jobs, run, keep=True):
-        parts[job.inservice_id] = done.path
     say.note("Assembling packet.pdf")
-    data, pages = book.join(packet, links, theme, plan, parts)
+    data, pages = book.assemble(packet, links, theme, parts)
     staging.write_bytes(target, data)
     say.advance(f"Wrote packet.pdf ({pages} pages)")
     store.put(key, {"pages": pages}, {"output": target})
@@ -486,19 +471,15 @@ class _Run:
 
 @dataclass(frozen=True)
 class _Job:
-    kind: Literal["binder", "part", "html"]
+    kind: Literal["binder", "html"]
     inservice_id: str
     name: str
-    """Output file name (parts of the book are temporary, not outputs)."""
-    first_page: int = 1
-    total_pages: int | None = None
+    """Output file name."""
     key: str = ""
 
     @property
     def shown(self) -> str:
         """The output as the user knows it, for messages."""
-        if self.kind == "part":
-            return f"the part of packet.pdf for {self.inservice_id}"
         return self.name
 
 
@@ -516,8 +497,7 @@ def _run_job(context: _Context, job: _Job, target: Path) -> tuple[int | None, tu
         return _lay_out(context, job, target)
     except OSError as exc:
         # A full disk or a vanished output folder, while writing.
-        output = "packet.pdf" if job.kind == "part" else job.name
-        raise write_failed(exc, context.out_dir / output) from None
+        raise write_failed(exc, context.out_dir / job.name) from None
 
 
 def _lay_out(context: _Context, job: _Job, target: Path) -> tuple[int | None, tuple[str, ...]]:
@@ -535,14 +515,7 @@ def _lay_out(context: _Context, job: _Job, target: Path) -> tuple[int | None, tu
     # Handouts are opened here and released with the job, so memory is bounded
     # by the largest in-service, not the whole packet.
     binder = open_inservice_handouts(context.packet, job.inservice_id)
-    bound = bind_inservice(
-        context.packet,
-        context.links,
-        context.theme,
-        binder,
-        first_page=job.first_page,
-        total_pages=job.total_pages,
-    )
+    bound = bind_inservice(context.packet, context.links, context.theme, binder)
     # A worker whose build is gone must not write into the output folder.
     exit_if_orphaned()
     target.write_bytes(bound.data)

@@ -6,6 +6,7 @@ Layout and writing are separate steps because the binder needs the layout
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,20 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+@functools.cache
+def _font_config() -> Any:
+    """One font configuration per process, shared by every layout.
+
+    WeasyPrint unpacks each ``@font-face`` font (the bundled fonts are woff2)
+    and registers it with fontconfig once per configuration: a fresh one per
+    document spent a quarter of a build unpacking the same eight fonts again.
+    Fonts are keyed by their descriptors, so different themes' fonts coexist.
+    """
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
 def layout_html(html: str, *, base: Path, roots: tuple[Path, ...], what: str) -> Layout:
     """Lay out ``html``; fail when any resource was refused or could not be loaded.
 
@@ -81,7 +96,7 @@ def layout_html(html: str, *, base: Path, roots: tuple[Path, ...], what: str) ->
     try:
         document = weasyprint.HTML(
             string=html, base_url=base.resolve().as_uri() + "/", url_fetcher=fetcher
-        ).render()
+        ).render(font_config=_font_config())
     except OSError as exc:
         # WeasyPrint writes font files to the temporary folder: a full disk ends here.
         raise BuildError(f"{what}: cannot lay out the pages: {exc.strerror or exc}") from None

@@ -73,6 +73,8 @@ class QRCode:
     """Modules per side, including the quiet zone on both sides."""
     path: str
     """SVG path data in module units, quiet zone included (the symbol starts at 4,4)."""
+    rects: tuple[tuple[int, int, int, int], ...] = ()
+    """The dark modules as rectangles (x, y from the top left, width, height), in module units."""
 
     def size_mm(self, module_mm: float = DEFAULT_MODULE_MM) -> float:
         """Printed side length, quiet zone included, with modules of ``module_mm``."""
@@ -142,12 +144,14 @@ def _make_qr_cached(data: str, error_correction: ErrorCorrection) -> QRCode:
         # older and possibly later releases raise.
         raise QRCapacityError(_capacity_message(data, error_correction)) from exc
     matrix: list[list[bool]] = [[bool(m) for m in row] for row in code.get_matrix()]
+    rects = _rects(matrix)
     return QRCode(
         data=data,
         version=int(code.version),
         error_correction=error_correction,
         modules=len(matrix),
-        path=_path_data(matrix),
+        path=_path_data(rects),
+        rects=tuple((x0, y0, w, h) for y0, x0, w, h in rects),
     )
 
 
@@ -173,15 +177,12 @@ def _capacity_message(data: str, error_correction: ErrorCorrection) -> str:
     )
 
 
-def _path_data(matrix: list[list[bool]]) -> str:
-    """Outline the dark modules as one path of axis-aligned rectangles.
+def _rects(matrix: list[list[bool]]) -> list[tuple[int, int, int, int]]:
+    """The dark modules as (top, left, width, height) rectangles, in (top, left) order.
 
     Each row is split into runs of dark modules; a run with the same start and
     end as one on the row above extends that rectangle downwards (finder
-    patterns and timing patterns collapse nicely). Rectangles are emitted in
-    (top, left) order, each as ``m dx dy h w v h h -w z``: after ``z`` the
-    current point is back at the rectangle's corner, so every move is relative
-    to the previous rectangle and all numbers stay small integers.
+    patterns and timing patterns collapse nicely).
     """
     open_rects: dict[tuple[int, int], int] = {}  # (x0, x1) -> top row
     rects: list[tuple[int, int, int, int]] = []  # (y0, x0, width, height)
@@ -194,7 +195,16 @@ def _path_data(matrix: list[list[bool]]) -> str:
         for run in runs:
             open_rects.setdefault(run, y)
     rects.sort()
+    return rects
 
+
+def _path_data(rects: list[tuple[int, int, int, int]]) -> str:
+    """The rectangles as one SVG path: each ``m dx dy h w v h h -w z``.
+
+    After ``z`` the current point is back at the rectangle's corner, so every
+    move is relative to the previous rectangle and all numbers stay small
+    integers.
+    """
     parts: list[str] = []
     cx = cy = 0
     for y0, x0, w, h in rects:

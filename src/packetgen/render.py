@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,12 +24,14 @@ from markupsafe import Markup
 
 from ._guarded import FileRefusedError, read_bytes
 from ._repro import w3c_build_date
+from ._stamps import NO_MARGIN_BOXES
 from ._version import __version__
 from .credit import inservice_hours
 from .errors import BuildError, Problem, SpecError
 from .links import LinkRef, LinkTable, item_url, to_uri
 from .loader import check_path
 from .markdown import is_web_url, render_markdown
+from .qr import QRCode
 from .spec import InService, Packet
 from .themes import Theme
 
@@ -191,8 +194,8 @@ class TocEntry:
     """``#anchor`` of the target in the same document; None when the target is in
     another part of an assembled book (``page`` then gives its number)."""
     kind: str = ""
-    page: int | None = None
-    """A literal page number, for documents assembled from separate parts."""
+    page: int | str | None = None
+    """A literal page number (or "part 2 · 13 pages"), for documents assembled from parts."""
     anchor_id: str | None = None
     """An id on the entry itself, so the assembler can find it and add the link."""
 
@@ -220,6 +223,8 @@ class DocumentView:
     appendix_titles: dict[int, str] = field(default_factory=dict)
     show_cover: bool = True
     show_contents: bool = True
+    qr_slots: dict[str, QRCode] = field(default_factory=dict)
+    """Print mode: the element id of every empty QR slot → the code to stamp into it."""
 
 
 # ---------------------------------------------------------------- helpers
@@ -252,15 +257,24 @@ def _hours(value: float) -> str:
 class _Renderer:
     """Builds the views for one packet; knows the packet folder for Markdown images."""
 
-    def __init__(self, packet: Packet, links: LinkTable) -> None:
+    def __init__(self, packet: Packet, links: LinkTable, mode: Mode = "print") -> None:
         self.packet = packet
         self.links = links
+        self.mode = mode
         self._qr_ids: dict[str, int] = {}
         self._hours: dict[str, float | None] = {}
+        self.numbers: dict[str, int] = {}
+        """URL → the number printed beside it: each in-service numbers its links from 1."""
+        self.inservice_id: str | None = None
+        self.slots: dict[str, QRCode] = {}
+        """Element id of every QR slot laid out (print) → the code to stamp into it."""
+
+    def number(self, url: str) -> int | None:
+        return self.numbers.get(url)
 
     def markdown(self, text: str | None, *loc: str | int) -> Markup:
         try:
-            return render_markdown(text, link_number=self.links.number, image_src=self._image)
+            return render_markdown(text, link_number=self.number, image_src=self._image)
         except _Refused as exc:
             file, line, col = self.packet.locate(*loc)
             raise SpecError([Problem(file, line, col, _dotted(loc), exc.message)]) from None
@@ -294,15 +308,25 @@ class _Renderer:
         return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
     def qr(self, ref: LinkRef, *, title: str, scope: str) -> QRView:
-        key = f"qr-{scope}-{ref.number}"
+        number = self.numbers.get(ref.url, ref.number)
+        key = f"qr-{scope}-{number}"
         count = self._qr_ids.get(key, 0)
         self._qr_ids[key] = count + 1
         element_id = key if count == 0 else f"{key}-{count}"
         size = ref.size_mm
-        svg = ref.qr.svg(
-            title=f"QR code for {title}: {ref.label}", element_id=element_id, size_mm=size
-        )
-        return QRView(ref.number, ref.url, ref.label, Markup(svg), size, to_uri(ref.url))
+        label = f"QR code for {title}: {ref.label}"
+        if self.mode == "print":
+            # An empty slot of the code's size: the code is stamped in after layout.
+            self.slots[element_id] = ref.qr
+            mm = f"{size:.2f}mm"
+            markup = (
+                f'<span class="qr-slot" id="{element_id}" role="img"'
+                f' aria-label="{html.escape(label, quote=True)}"'
+                f' style="width: {mm}; height: {mm}"></span>'
+            )
+        else:
+            markup = ref.qr.svg(title=label, element_id=element_id, size_mm=size)
+        return QRView(number, ref.url, ref.label, Markup(markup), size, to_uri(ref.url))
 
     def inservice(
         self,
@@ -310,6 +334,11 @@ class _Renderer:
         inservice: InService,
         handouts: dict[int, HandoutSlot] | None = None,
     ) -> InServiceView:
+        # A volunteer holds one in-service's pages: its links are numbered from 1.
+        self.inservice_id = inservice.id
+        self.numbers = {
+            ref.url: k for k, ref in enumerate(self.links.for_inservice(inservice.id), 1)
+        }
         lang = self.packet.language
         facts: list[tuple[str, str]] = []
         date = format_date(inservice.date, lang)
@@ -421,8 +450,9 @@ class _Renderer:
         self, refs: Sequence[LinkRef], *, scope: str
     ) -> tuple[tuple[QRView, ...], dict[int, str]]:
         """QR views and titles for a links appendix."""
-        qrs = tuple(self.qr(r, title=_link_title(r), scope=scope) for r in refs)
-        return qrs, {r.number: _link_title(r) for r in refs}
+        titles = {r.url: _link_title(r, self.inservice_id) for r in refs}
+        qrs = tuple(self.qr(r, title=titles[r.url], scope=scope) for r in refs)
+        return qrs, {qr.number: titles[qr.url] for qr in qrs}
 
 
 def qr_views(
@@ -436,8 +466,10 @@ def _starts(start: str | None) -> str | None:
     return f"starts at {start}" if start else None
 
 
-def _link_title(ref: LinkRef) -> str:
-    titles = list(dict.fromkeys(source.item for source in ref.sources))
+def _link_title(ref: LinkRef, inservice_id: str | None = None) -> str:
+    """The items that carry the link (in the in-service at hand, when given)."""
+    sources = [s for s in ref.sources if inservice_id is None or s.inservice == inservice_id]
+    titles = list(dict.fromkeys(source.item for source in sources or ref.sources))
     return titles[0] if len(titles) == 1 else f"{titles[0]} (and {len(titles) - 1} more)"
 
 
@@ -479,23 +511,14 @@ def _environment(overrides: tuple[tuple[str, str], ...]) -> jinja2.Environment:
     )
 
 
-def page_css(
-    packet: Packet,
-    *,
-    first_page: int = 1,
-    total_pages: int | None = None,
-    duplex: bool | None = None,
-) -> str:
-    """Per-document page rules: paper size and page numbering for assembled books."""
+def page_css(packet: Packet) -> str:
+    """Per-document page rules: the paper size, and no margin boxes.
+
+    The running header, the footer and the page numbers are stamped on after
+    layout (see ``_stamps``), when the final order of the pages is known.
+    """
     size = "letter" if packet.paper == "letter" else "A4"
-    rules = [f"@page {{ size: {size} }}"]
-    if first_page != 1:
-        rules.append(f"@page :first {{ counter-reset: page {first_page} }}")
-    if total_pages is not None:
-        rules.append(
-            f'@page {{ @bottom-right {{ content: "page " counter(page) " of {total_pages}" }} }}'
-        )
-    return "\n".join(rules)
+    return f"@page {{ size: {size} }}\n{NO_MARGIN_BOXES}"
 
 
 def document_view(
@@ -506,12 +529,10 @@ def document_view(
     mode: Mode,
     inservice_id: str | None,
     handouts: dict[int, HandoutSlot] | None = None,
-    first_page: int = 1,
-    total_pages: int | None = None,
 ) -> DocumentView:
     """The view of one in-service's document (or, with ``inservice_id=None``, the
     packet's front matter: cover and contents of every in-service)."""
-    renderer = _Renderer(packet, links)
+    renderer = _Renderer(packet, links, mode)
     css = theme.print_css + ("\n" + theme.screen_css if mode == "screen" else "")
     common: dict[str, Any] = {
         "mode": mode,
@@ -526,7 +547,7 @@ def document_view(
         # every "</" as well ("\/" is "/" in CSS strings, comments and URLs) keeps
         # any stylesheet from closing the <style> element it is printed in.
         "css": Markup(css.replace("</", "<\\/")),
-        "page_css": Markup(page_css(packet, first_page=first_page, total_pages=total_pages)),
+        "page_css": Markup(page_css(packet)),
     }
     if inservice_id is None:
         views = tuple(renderer.inservice(i, s) for i, s in enumerate(packet.inservices))
@@ -534,6 +555,7 @@ def document_view(
             doc_title=packet.title,
             keywords=", ".join(s.title for s in packet.inservices),
             inservices=views,
+            qr_slots=dict(renderer.slots),
             **common,
         )
     index = next(i for i, s in enumerate(packet.inservices) if s.id == inservice_id)
@@ -557,6 +579,7 @@ def document_view(
         keywords=", ".join(dict.fromkeys(item.kind_label for item in view.items)),
         inservice=view,
         toc=tuple(toc),
+        qr_slots=dict(renderer.slots),
         **common,
     )
 
