@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import json
 import os
 import shutil
@@ -785,22 +786,25 @@ _MAX_KEYED_BYTES = 200 * 1024 * 1024
 """As large as a handout may be (``handouts.open_handout(max_bytes=)``)."""
 
 
-_THEME_DIGESTS: dict[int, str] = {}
-
-
 def _theme_digest(theme: Theme) -> str:
     """The theme's CSS and the templates in use (built-in and overrides)."""
-    cached = _THEME_DIGESTS.get(id(theme))
-    if cached is None:
-        # The theme's own templates were read and checked when it was loaded.
-        builtin = Path(__file__).resolve().parent / "templates"
-        texts = [theme.print_css, theme.screen_css]
-        for path in sorted(builtin.rglob("*")):
-            if path.is_file():
-                texts.append(f"{path.relative_to(builtin)}\n{path.read_text('utf-8')}")
-        texts += [f"theme:{name}\n{source}" for name, source in theme.templates]
-        cached = _THEME_DIGESTS[id(theme)] = digest(*texts)
-    return cached
+    # By content, not by object: an edited stylesheet is a new theme even if
+    # Python reuses the old object's id, as a long `serve` session will.
+    return _theme_digest_of(theme.print_css, theme.screen_css, theme.templates)
+
+
+@functools.lru_cache(maxsize=16)
+def _theme_digest_of(
+    print_css: str, screen_css: str, templates: tuple[tuple[str, str], ...]
+) -> str:
+    builtin = Path(__file__).resolve().parent / "templates"
+    texts = [print_css, screen_css]
+    for path in sorted(builtin.rglob("*")):
+        if path.is_file():
+            texts.append(f"{path.relative_to(builtin)}\n{path.read_text('utf-8')}")
+    # The theme's own templates were read and checked when it was loaded.
+    texts += [f"theme:{name}\n{source}" for name, source in templates]
+    return digest(*texts)
 
 
 # ---------------------------------------------------------------- inputs
