@@ -15,10 +15,10 @@ import hashlib
 import os
 import shutil
 import sys
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from packetgen._conversions import converted, remember
 from packetgen._office_fonts import ZIP_MAGIC
 from packetgen._office_refs import strip_external_references
 from packetgen._sandbox import detect_sandbox, notice, run_conversion
@@ -106,36 +106,13 @@ def convert_office(
     memo_key = hashlib.sha256(
         ext.encode() + b"\0" + setting.encode() + b"\0" + stripped.data
     ).hexdigest()
-    pdf = _converted.get(memo_key)
+    pdf = converted(memo_key)
     if pdf is None:
         pdf = _run(soffice, stripped.data, kind, ext, file=file, item=item, timeout=timeout,
                    max_bytes=max_bytes)  # fmt: skip
-        _remember(memo_key, pdf)
+        remember(memo_key, pdf)
     warnings = [w for w in (stripped.warning(), notice(detect_sandbox())) if w]
     return pdf, warnings
-
-
-# Converted PDFs by the digest of the document LibreOffice was given: a build
-# opens a handout several times (links, credit, binder) and converts it once.
-_converted: OrderedDict[str, bytes] = OrderedDict()
-_MEMO_BYTES = 256 * 1024 * 1024
-
-
-def _remember(key: str, pdf: bytes) -> None:
-    _converted[key] = pdf
-    while len(_converted) > 1 and sum(len(v) for v in _converted.values()) > _MEMO_BYTES:
-        _converted.popitem(last=False)
-
-
-def converted_documents() -> dict[str, bytes]:
-    """The conversions this process holds, to hand to a build's worker processes."""
-    return dict(_converted)
-
-
-def remember_converted_documents(found: dict[str, bytes]) -> None:
-    """Take conversions made by the process that started this one."""
-    for key, pdf in found.items():
-        _remember(key, pdf)
 
 
 def _run(

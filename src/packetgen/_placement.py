@@ -16,7 +16,7 @@ rotates (as the page's ``/Rotate`` says), scales and centres it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -45,6 +45,7 @@ from .spec import url_problem
 __all__ = [
     "PlacedPage",
     "Rect",
+    "append_ops",
     "displayed_size",
     "draw_xobject",
     "fit_transform",
@@ -53,6 +54,7 @@ __all__ = [
     "strip_active_content",
     "uri_links",
     "visible_box",
+    "xobject_ops",
 ]
 
 
@@ -481,6 +483,36 @@ def _draw_form(
     _append_content(writer, state, target, ("\n".join(ops) + "\n").encode("ascii"))
 
 
+def xobject_ops(
+    target: PageObject,
+    form: IndirectObject,
+    ctm: tuple[float, float, float, float, float, float],
+) -> str:
+    """Operators drawing the Form XObject ``form`` on ``target`` through ``ctm``
+    (``form`` is added to the page's resources; append the operators with
+    :func:`append_ops`)."""
+    xobjects = _resolved_dict(_target_resources(target), "/XObject")
+    name = f"/PacketgenX{form.idnum}"
+    xobjects[NameObject(name)] = form
+    return f"q {' '.join(_num(v) for v in ctm)} cm {name} Do Q"
+
+
+def append_ops(
+    writer: PdfWriter, target: PageObject, ops: Sequence[str], *, artifact: bool = False
+) -> None:
+    """Append ``ops`` to ``target``'s content in one stream, after its own content.
+
+    With ``artifact``, the drawing is marked as a PDF/UA artifact (a running
+    header, a page number): screen readers skip it.
+    """
+    if not ops:
+        return
+    text = "\n".join(ops)
+    if artifact:
+        text = f"/Artifact BMC\n{text}\nEMC"
+    _append_content(writer, _state(writer), target, (text + "\n").encode("ascii"))
+
+
 def draw_xobject(
     writer: PdfWriter,
     target: PageObject,
@@ -489,18 +521,8 @@ def draw_xobject(
     *,
     artifact: bool = False,
 ) -> None:
-    """Draw the Form XObject ``form`` on ``target`` (a page of ``writer``) through ``ctm``.
-
-    With ``artifact``, the drawing is marked as a PDF/UA artifact (a running
-    header, a page number): screen readers skip it.
-    """
-    xobjects = _resolved_dict(_target_resources(target), "/XObject")
-    name = f"/PacketgenX{form.idnum}"
-    xobjects[NameObject(name)] = form
-    ops = f"q {' '.join(_num(v) for v in ctm)} cm {name} Do Q"
-    if artifact:
-        ops = f"/Artifact BMC {ops} EMC"
-    _append_content(writer, _state(writer), target, (ops + "\n").encode("ascii"))
+    """Draw the Form XObject ``form`` on ``target`` (a page of ``writer``) through ``ctm``."""
+    append_ops(writer, target, [xobject_ops(target, form, ctm)], artifact=artifact)
 
 
 def form_xobject(

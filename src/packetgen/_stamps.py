@@ -26,13 +26,13 @@ from weakref import WeakKeyDictionary
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, IndirectObject
 
-from ._placement import Rect, draw_xobject, form_xobject
-from .pdf import layout_html
+from ._placement import Rect, form_xobject, xobject_ops
+from .pdf import NO_MARGIN_BOXES, layout_html
 from .qr import QRCode
 from .spec import Packet
 from .themes import Theme
 
-__all__ = ["Atlas", "Frame", "StampText", "qr_form", "stamp_qr"]
+__all__ = ["Atlas", "StampText", "composed_ops", "qr_form", "qr_ops"]
 
 PT_PER_MM = 72 / 25.4
 _PX = 0.75
@@ -96,10 +96,14 @@ class Atlas:
                 )
         document = (
             f'<!DOCTYPE html><html lang="{html.escape(packet.language)}"><head><style>'
-            f"{theme.print_css}\n{_ATLAS_CSS}</style></head><body>{''.join(pages)}</body></html>"
+            f"{_ATLAS_CSS}</style></head><body>{''.join(pages)}</body></html>"
         )
         layout = layout_html(
-            document, base=packet.folder, roots=(packet.folder, *theme.roots), what="page stamps"
+            document,
+            base=packet.folder,
+            roots=(packet.folder, *theme.roots),
+            what="page stamps",
+            stylesheets=[theme.print_css],
         )
         boxes = layout.anchor_rects()
         height = _ATLAS_H_MM * PT_PER_MM
@@ -140,7 +144,7 @@ class Atlas:
         forms[key] = form
         return form
 
-    def draw(
+    def ops(
         self,
         writer: PdfWriter,
         target: PageObject,
@@ -150,30 +154,20 @@ class Atlas:
         *,
         width: float | None = None,
         height: float | None = None,
-    ) -> None:
-        """Draw piece ``key`` with its box's bottom left corner at (x, y) of ``target``,
-        stretched to ``width`` and ``height`` when given (lines)."""
+    ) -> str:
+        """Operators drawing piece ``key`` with its box's bottom left corner at (x, y)
+        of ``target``, stretched to ``width`` and ``height`` when given (lines).
+
+        Collect a page's operators and append them once (``append_ops``): one
+        content stream per page, however many stamps it has.
+        """
         box = self.pieces[key].box
         sx = 1.0 if width is None else width / box.width
         sy = 1.0 if height is None else height / box.height
         form = self.form(writer, key)
-        ctm = (sx, 0.0, 0.0, sy, x - box.x0 * sx, y - box.y0 * sy)
-        draw_xobject(writer, target, form, ctm, artifact=True)
+        return xobject_ops(target, form, (sx, 0.0, 0.0, sy, x - box.x0 * sx, y - box.y0 * sy))
 
 
-# Margin boxes are switched off: the atlas pages carry one string each, and
-# the pages of packetgen's documents get their header and footer as stamps.
-NO_MARGIN_BOXES = "\n".join(
-    f"@page {{ @{box} {{ content: none !important }} }}"
-    for box in (
-        "top-left",
-        "top-center",
-        "top-right",
-        "bottom-left",
-        "bottom-center",
-        "bottom-right",
-    )
-)
 _ATLAS_CSS = f"""
 @page {{ size: {_ATLAS_W_MM}mm {_ATLAS_H_MM}mm; margin: 0 }}
 {NO_MARGIN_BOXES}
@@ -193,25 +187,6 @@ body {{ margin: 0 }}
 # ---------------------------------------------------------------- running header and footer
 
 
-@dataclass(frozen=True)
-class Frame:
-    """Where a page's header and footer go: the text area's edges, in points."""
-
-    width: float
-    height: float
-    left: float
-    right: float
-    """Distance of the text area's right edge from the page's right edge."""
-    header_bottom: float
-    """Distance of the header's bottom from the page's top edge."""
-    footer_top: float
-    """Distance of the footer's top from the page's bottom edge."""
-
-    @property
-    def text_width(self) -> float:
-        return self.width - self.left - self.right
-
-
 DIGITS = tuple(str(d) for d in range(10))
 
 
@@ -222,7 +197,7 @@ def number_texts(words: Sequence[tuple[str, str]]) -> list[StampText]:
     ]
 
 
-def draw_composed(
+def composed_ops(
     atlas: Atlas,
     writer: PdfWriter,
     target: PageObject,
@@ -230,13 +205,15 @@ def draw_composed(
     *,
     right: float,
     top: float,
-) -> None:
-    """Draw pieces side by side, ending at ``right``, their tops at ``top``."""
+) -> list[str]:
+    """Operators drawing pieces side by side, ending at ``right``, their tops at ``top``."""
     total = sum(atlas.width(k) for k in keys)
     x = right - total
+    ops = []
     for key in keys:
-        atlas.draw(writer, target, key, x, top - atlas.height(key))
+        ops.append(atlas.ops(writer, target, key, x, top - atlas.height(key)))
         x += atlas.width(key)
+    return ops
 
 
 def digit_keys(number: int) -> list[str]:
@@ -270,9 +247,7 @@ def qr_form(writer: PdfWriter, code: QRCode) -> IndirectObject:
     return cached
 
 
-def stamp_qr(writer: PdfWriter, target: PageObject, code: QRCode, slot: Rect) -> None:
-    """Draw ``code`` filling ``slot`` (a square, in the page's PDF coordinates)."""
+def qr_ops(writer: PdfWriter, target: PageObject, code: QRCode, slot: Rect) -> str:
+    """Operators drawing ``code`` filling ``slot`` (a square, in the page's PDF coordinates)."""
     scale = slot.width / code.modules
-    draw_xobject(
-        writer, target, qr_form(writer, code), (scale, 0, 0, scale, slot.x0, slot.y0), artifact=True
-    )
+    return xobject_ops(target, qr_form(writer, code), (scale, 0, 0, scale, slot.x0, slot.y0))

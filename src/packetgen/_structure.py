@@ -24,7 +24,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-__all__ = ["StructureMerger", "drop_keys", "drop_pages", "element_on", "tag_figure"]
+__all__ = ["StructureMerger", "drop_keys", "drop_pages", "elements_on", "tag_figures"]
 
 
 @dataclass
@@ -179,13 +179,14 @@ def drop_keys(writer: PdfWriter, keys: set[int]) -> None:
             del nums[i : i + 2]
 
 
-def tag_figure(
-    writer: PdfWriter, parent: DictionaryObject, pages: list[PageObject], alt: list[str]
+def tag_figures(
+    writer: PdfWriter, figures: list[tuple[DictionaryObject, list[PageObject], list[str]]]
 ) -> None:
-    """Make each page's content (already fenced as ``/Figure <</MCID 0>> BDC … EMC``)
-    a Figure element with its alternate text, as kids of ``parent``."""
+    """Make each page's content (already fenced as ``/Figure <</MCID 0>> BDC … EMC``) a
+    Figure element with its alternate text: for every (parent, pages, texts) given, the
+    pages' figures become the kids of that parent."""
     tree = _tree_root(writer)
-    if tree is None:
+    if tree is None or not figures:
         return
     nums = _parent_tree_nums(tree)
     # WeasyPrint writes no /ParentTreeNextKey: the next key is past every key in use.
@@ -194,37 +195,37 @@ def tag_figure(
         int(cast(NumberObject, tree.get("/ParentTreeNextKey", NumberObject(0)))),
         max(used, default=-1) + 1,
     )
-    parent_ref = parent.indirect_reference
-    figures = ArrayObject()
-    for page, text in zip(pages, alt, strict=True):
-        figure = DictionaryObject(
-            {
-                NameObject("/Type"): NameObject("/StructElem"),
-                NameObject("/S"): NameObject("/Figure"),
-                NameObject("/Alt"): TextStringObject(text),
-                NameObject("/Pg"): page.indirect_reference,
-                NameObject("/K"): NumberObject(0),
-            }
-        )
-        if parent_ref is not None:
-            figure[NameObject("/P")] = parent_ref
-        ref = writer._add_object(figure)
-        figures.append(ref)
-        key = next_key
-        next_key += 1
-        page[NameObject("/StructParents")] = NumberObject(key)
-        nums.append(NumberObject(key))
-        nums.append(ArrayObject([ref]))
+    for parent, pages, alt in figures:
+        parent_ref = parent.indirect_reference
+        kids = ArrayObject()
+        for page, text in zip(pages, alt, strict=True):
+            figure = DictionaryObject(
+                {
+                    NameObject("/Type"): NameObject("/StructElem"),
+                    NameObject("/S"): NameObject("/Figure"),
+                    NameObject("/Alt"): TextStringObject(text),
+                    NameObject("/Pg"): page.indirect_reference,
+                    NameObject("/K"): NumberObject(0),
+                }
+            )
+            if parent_ref is not None:
+                figure[NameObject("/P")] = parent_ref
+            ref = writer._add_object(figure)
+            kids.append(ref)
+            page[NameObject("/StructParents")] = NumberObject(next_key)
+            nums.append(NumberObject(next_key))
+            nums.append(ArrayObject([ref]))
+            next_key += 1
+        parent[NameObject("/K")] = kids
     tree[NameObject("/ParentTreeNextKey")] = NumberObject(next_key)
-    parent[NameObject("/K")] = figures
 
 
-def element_on(writer: PdfWriter, page: PageObject, kind: str) -> DictionaryObject | None:
-    """The first structure element of ``kind`` (``/Sect``) placed on ``page``."""
+def elements_on(writer: PdfWriter, kind: str) -> dict[int, DictionaryObject]:
+    """The first structure element of ``kind`` (``/Sect``) on each page, by page object number."""
     tree = _tree_root(writer)
-    if tree is None or page.indirect_reference is None:
-        return None
-    wanted = page.indirect_reference.idnum
+    found: dict[int, DictionaryObject] = {}
+    if tree is None:
+        return found
     stack: list[PdfObject] = [tree]
     while stack:
         item = stack.pop()
@@ -232,11 +233,11 @@ def element_on(writer: PdfWriter, page: PageObject, kind: str) -> DictionaryObje
         if not isinstance(element, DictionaryObject):
             continue
         pg = element.raw_get("/Pg") if "/Pg" in element else None
-        if element.get("/S") == kind and isinstance(pg, IndirectObject) and pg.idnum == wanted:
-            return element
+        if element.get("/S") == kind and isinstance(pg, IndirectObject):
+            found.setdefault(pg.idnum, element)
         kids = element.get("/K")
         if isinstance(kids, ArrayObject):
             stack.extend(reversed(list(kids)))
         elif kids is not None:
             stack.append(kids)
-    return None
+    return found

@@ -36,17 +36,24 @@ from pypdf.generic import (
 )
 
 from ._atomic import write_bytes_atomic
-from ._placement import Rect, displayed_size, place_page, strip_active_content, uri_links
+from ._placement import (
+    Rect,
+    append_ops,
+    displayed_size,
+    place_page,
+    strip_active_content,
+    uri_links,
+)
 from ._repro import pdf_build_date, w3c_build_date
 from ._sources import SourceDoc
-from ._stamps import DIGITS, Atlas, StampText, digit_keys, draw_composed, number_texts, stamp_qr
-from ._structure import drop_keys, drop_pages, element_on, tag_figure
+from ._stamps import DIGITS, Atlas, StampText, composed_ops, digit_keys, number_texts, qr_ops
+from ._structure import drop_keys, drop_pages, elements_on, tag_figures
 from .errors import HandoutError, PacketgenError
 from .handouts import OpenedHandout, OutlineEntry, open_handout
 from .links import LinkTable, collect_links, register_handout_links
 from .loader import validate
 from .pdf import Layout, layout_html
-from .qr import QRCode
+from .qr import ErrorCorrection, make_qr
 from .render import HandoutSlot, document_view, format_date, render_document
 from .spec import Packet
 from .themes import Theme, load_theme
@@ -180,10 +187,28 @@ def plan_cells(opened: OpenedHandout, layout: str, paper: str) -> list[list[Cell
     return pages
 
 
+# The scan stage and the binder open the same handouts in one process: the last
+# packet's are kept (a worker process opens its own once, for its in-service).
+_OPENED: dict[int, tuple[Packet, dict[str, Binder]]] = {}
+
+
 def open_inservice_handouts(
     packet: Packet, inservice_id: str, links: LinkTable | None = None
 ) -> Binder:
     """Open every file item of the in-service; number the links found in them in ``links``."""
+    held = _OPENED.get(id(packet))
+    if held is None or held[0] is not packet:
+        _OPENED.clear()
+        held = _OPENED[id(packet)] = (packet, {})
+    binder = held[1].get(inservice_id)
+    if binder is None:
+        binder = held[1][inservice_id] = _open_handouts(packet, inservice_id)
+    if links is not None:
+        register_handout_links(packet, inservice_id, binder.found_links, links)
+    return binder
+
+
+def _open_handouts(packet: Packet, inservice_id: str) -> Binder:
     index = next(i for i, s in enumerate(packet.inservices) if s.id == inservice_id)
     inservice = packet.inservices[index]
     plans: list[HandoutPlan] = []
@@ -225,8 +250,6 @@ def open_inservice_handouts(
         plan = HandoutPlan(j, item.title, item.file, layout, opened)
         plan.pages = plan_cells(opened, layout, packet.paper)
         plans.append(plan)
-    if links is not None:
-        register_handout_links(packet, inservice_id, found, links)
     return Binder(inservice_id, plans, warnings, digest.digest(), found)
 
 
@@ -330,6 +353,7 @@ def bind_inservice(packet: Packet, links: LinkTable, theme: Theme, binder: Binde
         base=packet.folder,
         roots=(packet.folder, *theme.roots),
         what=f"{binder.inservice_id}.pdf",
+        stylesheets=[theme.print_css],
     )
     seed = hashlib.sha256(html.encode("utf-8") + binder.digest).hexdigest().encode("ascii")[:32]
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(layout.write(identifier=seed))))
@@ -342,9 +366,12 @@ def bind_inservice(packet: Packet, links: LinkTable, theme: Theme, binder: Binde
         writer.add_blank_page(width, height)
         pages.append(_Page("blank", inservice.title))
     atlas = _atlas(packet, theme, inservice.title, binder, layout)
-    _draw_slide_furniture(writer, atlas, binder, pages, packet)
-    _stamp_qr_codes(writer, layout, view.qr_slots, pages)
-    stamp_pages(writer, atlas, packet, layout, pages)
+    stamps: _Stamps = {}
+    _slide_furniture(stamps, writer, atlas, pages, packet)
+    _qr_codes(stamps, writer, layout, view.qr_slots, pages)
+    _headers_and_footers(stamps, writer, atlas, packet, layout, pages)
+    for index, ops in stamps.items():
+        append_ops(writer, writer.pages[index], ops, artifact=True)
     _write_outline(writer, layout, binder, pages)
     leftover = strip_active_content(writer)
     if leftover:
@@ -380,6 +407,9 @@ def _merge_handouts(
     types = [page._page_box.page_type for page in layout.document.pages]
     removed: dict[str, list[str]] = {}
     gone: dict[int, int | None] = {}
+    redrawn: set[int] = set()
+    figures: list[tuple[DictionaryObject, list[PageObject], list[str]]] = []
+    sections = elements_on(writer, "/Sect")
     # Backwards, so that the layout's page indexes stay right while pages come and go.
     for i in reversed(range(len(types))):
         name = types[i].name
@@ -392,7 +422,8 @@ def _merge_handouts(
         elif name.startswith("hs-"):
             plan = plans[int(name[3:])]
             first = writer.pages[i]
-            section = element_on(writer, first, "/Sect")
+            assert first.indirect_reference is not None
+            section = sections.get(first.indirect_reference.idnum)
             old_key = first.get("/StructParents")
             _clear(first)
             targets = [first]
@@ -409,17 +440,15 @@ def _merge_handouts(
                 # Each page of the handout is a figure of the marker's section,
                 # named for a screen reader; its own tags do not survive drawing.
                 if old_key is not None:
-                    drop_keys(writer, {int(old_key)})
+                    redrawn.add(int(old_key))
                 for page in drawn:
                     _fence(writer, page, b"/Figure <</MCID 0>> BDC\n", b"\nEMC\n")
                 total = len(drawn)
-                tag_figure(
-                    writer,
-                    section,
-                    drawn,
-                    [f"{plan.title}, page {k} of {total}" for k in range(1, total + 1)],
-                )
+                alt = [f"{plan.title}, page {k} of {total}" for k in range(1, total + 1)]
+                figures.append((section, drawn, alt))
     drop_pages(writer, gone)
+    drop_keys(writer, redrawn)
+    tag_figures(writer, figures)
     pages: list[_Page] = []
     for i, page_type in enumerate(types):
         name = page_type.name
@@ -579,35 +608,47 @@ def _atlas(packet: Packet, theme: Theme, running: str, binder: Binder, layout: L
     return Atlas.lay_out(packet, theme, texts)
 
 
-def stamp_pages(
-    writer: PdfWriter, atlas: Atlas, packet: Packet, layout: Layout, pages: list[_Page]
+_Stamps = dict[int, list[str]]
+"""Page index → the operators of every stamp on it, appended as one stream per page."""
+
+
+def _headers_and_footers(
+    stamps: _Stamps,
+    writer: PdfWriter,
+    atlas: Atlas,
+    packet: Packet,
+    layout: Layout,
+    pages: list[_Page],
 ) -> None:
     """Running header, footer and page number on every page; the blank pages say so."""
     width, height = PAPER_PT[packet.paper]
     frame = stamp_frame(layout)
     left, right, header, footer = frame.left, frame.right, frame.header, frame.footer
     total = len(pages)
-    for number, (page, info) in enumerate(zip(writer.pages, pages, strict=True), start=1):
+    for index, (page, info) in enumerate(zip(writer.pages, pages, strict=True)):
+        ops = stamps.setdefault(index, [])
         if info.kind in ("packet", "handout"):
-            atlas.draw(writer, page, "packet", left, height - header)
+            ops.append(atlas.ops(writer, page, "packet", left, height - header))
             key = f"running:{info.title}"
-            atlas.draw(writer, page, key, width - right - atlas.width(key), height - header)
+            x = width - right - atlas.width(key)
+            ops.append(atlas.ops(writer, page, key, x, height - header))
         if info.kind == "blank":
-            atlas.draw(writer, page, "blank", (width - atlas.width("blank")) / 2,
-                       height - _BLANK_TOP_PT)  # fmt: skip
-        keys = ["page", *digit_keys(number), "of", *digit_keys(total)]
-        draw_composed(atlas, writer, page, keys, right=width - right, top=footer)
+            x = (width - atlas.width("blank")) / 2
+            ops.append(atlas.ops(writer, page, "blank", x, height - _BLANK_TOP_PT))
+        keys = ["page", *digit_keys(index + 1), "of", *digit_keys(total)]
+        ops += composed_ops(atlas, writer, page, keys, right=width - right, top=footer)
 
 
-def _draw_slide_furniture(
-    writer: PdfWriter, atlas: Atlas, binder: Binder, pages: list[_Page], packet: Packet
+def _slide_furniture(
+    stamps: _Stamps, writer: PdfWriter, atlas: Atlas, pages: list[_Page], packet: Packet
 ) -> None:
     """Frames, "Slide N" labels and note lines of n-up slide pages."""
     _w, page_h = PAPER_PT[packet.paper]
     left, top = MARGIN_PT["left"], MARGIN_PT["top"]
-    for page, info in zip(writer.pages, pages, strict=True):
+    for index, (page, info) in enumerate(zip(writer.pages, pages, strict=True)):
         if info.handout is None:
             continue
+        ops = stamps.setdefault(index, [])
         for cell in info.handout.pages[info.sheet]:
             if cell.label is None:
                 continue
@@ -622,19 +663,21 @@ def _draw_slide_furniture(
                 (x0, y0, 0.6, y1 - y0),
                 (x1 - 0.6, y0, 0.6, y1 - y0),
             ):
-                atlas.draw(writer, page, "frame", x, y, width=w, height=h)
+                ops.append(atlas.ops(writer, page, "frame", x, y, width=w, height=h))
             number = cell.label.removeprefix("Slide ")
             keys = ["slide", *(f"slide-{d}" for d in number)]
             label_top = page_h - top - cell.y - cell.height - 2
             x = left + cell.x
             for key in keys:
-                atlas.draw(writer, page, key, x, label_top - atlas.height(key))
+                ops.append(atlas.ops(writer, page, key, x, label_top - atlas.height(key)))
                 x += atlas.width(key)
             if cell.notes is not None:
                 n = cell.notes
                 for line in range(1, int((n.y1 - n.y0) // _NOTE_LINE_PT) + 1):
                     y = page_h - top - (n.y0 + line * _NOTE_LINE_PT)
-                    atlas.draw(writer, page, "rule", left + n.x0, y, width=n.x1 - n.x0, height=0.5)
+                    rule = atlas.ops(writer, page, "rule", left + n.x0, y, width=n.x1 - n.x0,
+                                     height=0.5)  # fmt: skip
+                    ops.append(rule)
 
 
 def _final_index(pages: list[_Page]) -> dict[int, int]:
@@ -642,20 +685,27 @@ def _final_index(pages: list[_Page]) -> dict[int, int]:
     return {p.layout_index: k for k, p in enumerate(pages) if p.layout_index is not None}
 
 
-def _stamp_qr_codes(
-    writer: PdfWriter, layout: Layout, slots: dict[str, QRCode], pages: list[_Page]
+def _qr_codes(
+    stamps: _Stamps,
+    writer: PdfWriter,
+    layout: Layout,
+    slots: dict[str, tuple[str, ErrorCorrection]],
+    pages: list[_Page],
 ) -> None:
+    """Every code into its slot, from one Form XObject per code."""
     anchors = layout.anchor_rects()
     final = _final_index(pages)
-    for element_id, code in slots.items():
+    for element_id, (data, error_correction) in slots.items():
         if element_id not in anchors:
             continue  # not laid out (e.g. in a section this document does not print)
+        code = make_qr(data, error_correction)
         index, (x1, y1, x2, y2) = anchors[element_id]
         page = writer.pages[final[index]]
         height = float(page.mediabox.height)
         size = min(x2 - x1, y2 - y1) * _PX_TO_PT
         x, y = x1 * _PX_TO_PT, height - y1 * _PX_TO_PT
-        stamp_qr(writer, page, code, Rect(x, y - size, x + size, y))
+        slot = Rect(x, y - size, x + size, y)
+        stamps.setdefault(final[index], []).append(qr_ops(writer, page, code, slot))
 
 
 def _write_outline(writer: PdfWriter, layout: Layout, binder: Binder, pages: list[_Page]) -> None:

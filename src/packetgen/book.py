@@ -24,7 +24,8 @@ from pypdf.annotations import Link
 from pypdf.constants import PageLabelStyle
 from pypdf.generic import Fit
 
-from ._stamps import DIGITS, Atlas, StampText, digit_keys, draw_composed
+from ._placement import append_ops
+from ._stamps import DIGITS, Atlas, StampText, composed_ops, digit_keys
 from ._structure import StructureMerger
 from .binder import PAPER_PT, finish, stamp_frame
 from .links import LinkTable
@@ -82,7 +83,8 @@ def assemble(
     _stamp(writer, atlas, packet, parts, starts, stamp_frame(front).footer)
     if filler:
         page = writer.pages[front_pages]
-        atlas.draw(writer, page, "blank", (width - atlas.width("blank")) / 2, height * 0.6)
+        x = (width - atlas.width("blank")) / 2
+        append_ops(writer, page, [atlas.ops(writer, page, "blank", x, height * 0.6)], artifact=True)
     _link_contents(writer, front, starts)
     seed = hashlib.sha256(b"".join(hashlib.sha256(d).digest() for d in digests)).hexdigest()
     finish(
@@ -124,9 +126,9 @@ def _stamp(
         keys = ["part", *digit_keys(number)]
         total = sum(atlas.width(k) for k in keys)
         for index in range(first, first + part.pages):
-            draw_composed(
-                atlas, writer, writer.pages[index], keys, right=(width + total) / 2, top=footer
-            )
+            page = writer.pages[index]
+            ops = composed_ops(atlas, writer, page, keys, right=(width + total) / 2, top=footer)
+            append_ops(writer, page, ops, artifact=True)
 
 
 def _label(writer: PdfWriter, parts: list[Part], starts: dict[str, int]) -> None:
@@ -173,4 +175,5 @@ def _front(packet: Packet, links: LinkTable, theme: Theme, parts: list[Part]) ->
         base=packet.folder,
         roots=(packet.folder, *theme.roots),
         what="packet.pdf (front matter)",
+        stylesheets=[theme.print_css],
     )

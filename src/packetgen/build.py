@@ -28,15 +28,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._atomic import Staging, write_failed
+from ._budget import decoding_budget
 from ._cache import CACHE_DIR_NAME, BuildCache, digest
+from ._conversions import converted_documents, remember_converted_documents
 from ._guarded import fingerprint
 from ._isolation import GRACE_SECONDS, die_with_parent, exit_if_orphaned, exit_reason
-from ._office import converted_documents, remember_converted_documents
 from ._repro import w3c_build_date
 from ._version import __version__
 from .credit import packet_hours
 from .errors import BuildError, LimitError, PacketgenError
-from .handouts import decoding_budget
 from .links import LinkTable, collect_links, register_handout_links
 from .loader import load_packet
 from .markdown import images_in

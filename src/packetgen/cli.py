@@ -86,7 +86,7 @@ def check(spec: Path, time_limit: float, max_memory: int) -> None:
     Exits with 1 and lists every problem (file:line:col: field: message) when
     the spec is invalid.
     """
-    from .handouts import decoding_budget
+    from ._budget import decoding_budget
 
     with (
         _limits(timeout=time_limit, max_memory=max_memory, what="the check", writes=False),
@@ -216,9 +216,9 @@ def build(
     Writes OUT/<id>.pdf (the binder: packet pages and handouts) and
     OUT/<id>.html for every in-service, and OUT/packet.pdf with all of them.
     """
+    from ._budget import decoding_budget
     from ._progress import progress_display
     from .build import build as run_build
-    from .handouts import decoding_budget
 
     with (
         _limits(timeout=timeout, max_memory=max_memory),
@@ -372,8 +372,8 @@ def links(
     With --check, request each link (HEAD, then GET) and say whether it works,
     moved, is broken, or sits behind a login; exits with 1 when a link is broken.
     """
+    from ._budget import decoding_budget
     from .build import packet_links
-    from .handouts import decoding_budget
     from .linkcheck import any_broken, check_links_sync, describe_links, format_reports
 
     with _limits(
@@ -584,8 +584,8 @@ def certificates(
     For each in-service with a `certificate:` section: name, in-service, date,
     hours, presenter and signer, one page per person (at most 2,000 in one run).
     """
+    from ._budget import decoding_budget
     from .certificates import make_certificates
-    from .handouts import decoding_budget
 
     with (
         _limits(timeout=time_limit, max_memory=max_memory, what="making certificates"),

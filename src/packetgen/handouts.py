@@ -39,6 +39,7 @@ from pypdf.constants import UserAccessPermissions
 from pypdf.errors import DependencyError, PyPdfError
 from pypdf.generic import BooleanObject, Destination, DictionaryObject
 
+from packetgen._budget import _LEDGER, MAX_DECODED_BYTES_TOTAL, _size, decoding_budget
 from packetgen._office import OFFICE_KINDS, convert_office
 from packetgen._office_fonts import font_warnings
 from packetgen.errors import HandoutError
@@ -296,57 +297,6 @@ pypdf stops each stream at 75 MB, but a file of many such streams (a Flate
 bomb of 40 pages of 70 MB each fits in 3 MB) would still take gigabytes. A
 real handout's page content is a few hundred KB a page; pictures are copied
 into the binder without being unpacked, so they do not count."""
-
-MAX_DECODED_BYTES_TOTAL = 1024**3
-"""PDF content all the handouts of one build may unpack to together (1 GiB),
-inside :func:`decoding_budget`. Each file counts once, however often it is read."""
-
-_MIB = 1024 * 1024
-
-
-def _size(limit: int) -> str:
-    return f"{limit / _MIB:g} MiB" if limit < 1024**3 else f"{limit / 1024**3:g} GiB"
-
-
-class _BuildLedger:
-    """What the handouts opened in one :func:`decoding_budget` unpacked, per file."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.total = 0
-        self._by_file: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def record(self, key: str, used: int) -> bool:
-        """Note that ``key`` has unpacked ``used`` bytes; False once over the limit."""
-        with self._lock:
-            # The same file is opened by the handout scan, again to lay out
-            # its binder, and again to count its pages: it counts once.
-            before = self._by_file.get(key, 0)
-            if used > before:
-                self._by_file[key] = used
-                self.total += used - before
-            return self.total <= self.limit
-
-
-_LEDGER: ContextVar[_BuildLedger | None] = ContextVar("packetgen_decoding_ledger", default=None)
-
-
-@contextmanager
-def decoding_budget(max_bytes: int = MAX_DECODED_BYTES_TOTAL) -> Iterator[None]:
-    """Limit what all handouts opened inside unpack to, together, to ``max_bytes``.
-
-    Wrap one build (or one ``links``/``check`` run) in it. Every handout still
-    has its own limit (``open_handout(max_decoded_bytes=)``); this one stops a
-    packet of many handouts that each stay just under it. Readers opened
-    inside keep counting against it after the block ends.
-    """
-    token = _LEDGER.set(_BuildLedger(max_bytes))
-    try:
-        yield
-    finally:
-        _LEDGER.reset(token)
-
 
 class DecodingLimitError(HandoutError):
     """A handout's PDF streams unpacked to more than its budget, or the build's.

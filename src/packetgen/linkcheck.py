@@ -43,6 +43,7 @@ from typing import Any, Literal
 
 import httpx
 
+from ._csv import csv_cell
 from ._version import __version__
 from .errors import PacketgenError
 from .links import LinkTable, collect_links
@@ -171,7 +172,7 @@ def describe_links(packet: Packet, links: LinkTable | None = None) -> list[LinkR
                 url=ref.url,
                 items=_unique(s.item for s in ref.sources),
                 inservices=_unique(s.inservice for s in ref.sources),
-                qr_version=ref.qr.version,
+                qr_version=ref.version,
                 printed_mm=round(ref.size_mm, 2),
                 module_mm=round(ref.module_mm, 3),
                 expected_login=expected,
@@ -513,22 +514,6 @@ _CSV_FIELDS = (
     "short_verdict",
     "short_detail",
 )
-
-
-# A cell starting with one of these is a formula to Excel, LibreOffice and
-# Google Sheets (`=HYPERLINK(…)`, `=cmd|' /C calc'!A0`); tab and carriage
-# return can hide such a start. Titles come from uploaded specs and handouts.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """``value`` as a CSV cell a spreadsheet shows as text, never runs as a formula.
-
-    The OWASP convention: a cell that would start a formula gets a leading
-    single quote, which spreadsheets hide and which keeps the rest as typed.
-    """
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def format_reports(reports: list[LinkReport], fmt: ReportFormat) -> str:

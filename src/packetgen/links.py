@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from .errors import Problem, QRCapacityError, SpecError
 from .markdown import links_in
-from .qr import DEFAULT_MODULE_MM, ErrorCorrection, QRCode, make_qr
+from .qr import DEFAULT_MODULE_MM, ErrorCorrection, QRCode, make_qr, symbol_size
 from .spec import Packet, start_seconds
 
 __all__ = [
@@ -73,8 +73,11 @@ class LinkRef:
     """Where the link leads (a recording's start time included)."""
     label: str
     """The address printed to be typed: the short link, or the URL without ``https://www.``."""
-    qr: QRCode
-    """The code, which carries :attr:`encoded`."""
+    version: int
+    """QR version of the code; its modules are drawn only when a page needs them (:attr:`qr`)."""
+    modules: int
+    """Modules per side, quiet zone included."""
+    error_correction: ErrorCorrection = "M"
     module_mm: float = DEFAULT_MODULE_MM
     encoded: str = ""
     """What the code carries: the short link with ``short_links``, else :attr:`url`."""
@@ -91,9 +94,14 @@ class LinkRef:
         return f"link-{self.number}"
 
     @property
+    def qr(self) -> QRCode:
+        """The code, which carries :attr:`encoded` (drawn on first use, cached by content)."""
+        return make_qr(self.encoded, self.error_correction)
+
+    @property
     def size_mm(self) -> float:
         """The printed code's side, quiet zone included."""
-        return self.qr.size_mm(self.module_mm)
+        return self.modules * self.module_mm
 
 
 @dataclass
@@ -132,13 +140,23 @@ class LinkTable:
                 name = self._unique(short_name or _name_from(source.item) or "link")
                 encoded = self.short_base + name
             try:
-                qr = make_qr(encoded, self.error_correction)
+                version, modules = symbol_size(encoded, self.error_correction)
             except QRCapacityError as exc:
                 raise SpecError(
                     [Problem(*where, source.field, f"{exc} (item {source.item!r})")]
                 ) from None
             label = short_url(encoded)
-            ref = LinkRef(len(self.links) + 1, url, label, qr, self.module_mm, encoded, name)
+            ref = LinkRef(
+                len(self.links) + 1,
+                url,
+                label,
+                version,
+                modules,
+                self.error_correction,
+                self.module_mm,
+                encoded,
+                name,
+            )
             self.links.append(ref)
             self._by_url[url] = ref
             if self.short_base is None and ref.size_mm > LARGE_CODE_MM:

@@ -8,15 +8,30 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import BuildError
 
-__all__ = ["Layout", "layout_html"]
+__all__ = ["NO_MARGIN_BOXES", "Layout", "layout_html"]
 
 PDF_VARIANT = "pdf/ua-1"
+
+# Margin boxes are switched off: packetgen's documents get their running
+# header and footer as stamps after layout (see ``_stamps``).
+NO_MARGIN_BOXES = "\n".join(
+    f"@page {{ @{box} {{ content: none !important }} }}"
+    for box in (
+        "top-left",
+        "top-center",
+        "top-right",
+        "bottom-left",
+        "bottom-center",
+        "bottom-right",
+    )
+)
 
 
 @dataclass
@@ -77,11 +92,34 @@ def _font_config() -> Any:
     return FontConfiguration()
 
 
-def layout_html(html: str, *, base: Path, roots: tuple[Path, ...], what: str) -> Layout:
+@functools.lru_cache(maxsize=16)
+def _stylesheet(css: str) -> Any:
+    """A stylesheet parsed once per process (a theme's is about 150 KB with its fonts).
+
+    Theme stylesheets hold no URLs but ``data:`` ones (``themes`` inlines the
+    rest or refuses them), so the fetcher allows no file at all.
+    """
+    import weasyprint
+
+    from .fetcher import PacketFetcher
+
+    return weasyprint.CSS(string=css, url_fetcher=PacketFetcher(()), font_config=_font_config())
+
+
+def layout_html(
+    html: str,
+    *,
+    base: Path,
+    roots: tuple[Path, ...],
+    what: str,
+    stylesheets: Sequence[str] = (),
+) -> Layout:
     """Lay out ``html``; fail when any resource was refused or could not be loaded.
 
     ``base`` is where relative URLs resolve (the packet folder); ``roots`` are
     the folders resources may come from. ``what`` names the document in errors.
+    ``stylesheets`` (a theme's print stylesheet) are parsed once per process
+    and come before the document's own ``<style>``, which can override them.
     """
     # Imported here: loading WeasyPrint costs half a second, which a build whose
     # outputs all come from the cache should not pay.
@@ -94,9 +132,10 @@ def layout_html(html: str, *, base: Path, roots: tuple[Path, ...], what: str) ->
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
     try:
+        sheets = [_stylesheet(css) for css in stylesheets]
         document = weasyprint.HTML(
             string=html, base_url=base.resolve().as_uri() + "/", url_fetcher=fetcher
-        ).render(font_config=_font_config())
+        ).render(font_config=_font_config(), stylesheets=sheets)
     except OSError as exc:
         # WeasyPrint writes font files to the temporary folder: a full disk ends here.
         raise BuildError(f"{what}: cannot lay out the pages: {exc.strerror or exc}") from None

@@ -34,7 +34,7 @@ import qrcode.util
 
 from packetgen.errors import QRCapacityError
 
-__all__ = ["ErrorCorrection", "QRCode", "make_qr", "max_bytes"]
+__all__ = ["ErrorCorrection", "QRCode", "make_qr", "max_bytes", "symbol_size"]
 
 ErrorCorrection = Literal["L", "M", "Q", "H"]
 
@@ -153,6 +153,27 @@ def _make_qr_cached(data: str, error_correction: ErrorCorrection) -> QRCode:
         path=_path_data(rects),
         rects=tuple((x0, y0, w, h) for y0, x0, w, h in rects),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def symbol_size(data: str, error_correction: ErrorCorrection = "M") -> tuple[int, int]:
+    """(version, modules per side with the quiet zone) of the code for ``data``.
+
+    Found without drawing the code (choosing its mask pattern is nine
+    drawings): layouts need only its size, and a rebuild served from the
+    cache needs nothing more. Raises :class:`QRCapacityError` as :func:`make_qr`.
+    """
+    if error_correction not in _EC_LEVELS:
+        raise ValueError(f"error correction must be one of L, M, Q, H; got {error_correction!r}")
+    code = qrcode.QRCode(
+        version=None, error_correction=_EC_LEVELS[error_correction], border=QUIET_ZONE
+    )
+    code.add_data(data)
+    try:
+        version = int(code.best_fit())
+    except (ValueError, qrcode.exceptions.DataOverflowError) as exc:
+        raise QRCapacityError(_capacity_message(data, error_correction)) from exc
+    return version, 4 * version + 17 + 2 * QUIET_ZONE
 
 
 def max_bytes(error_correction: ErrorCorrection) -> int:

@@ -24,14 +24,14 @@ from markupsafe import Markup
 
 from ._guarded import FileRefusedError, read_bytes
 from ._repro import w3c_build_date
-from ._stamps import NO_MARGIN_BOXES
 from ._version import __version__
 from .credit import inservice_hours
 from .errors import BuildError, Problem, SpecError
 from .links import LinkRef, LinkTable, item_url, to_uri
 from .loader import check_path
 from .markdown import is_web_url, render_markdown
-from .qr import QRCode
+from .pdf import NO_MARGIN_BOXES
+from .qr import ErrorCorrection
 from .spec import InService, Packet
 from .themes import Theme
 
@@ -223,8 +223,8 @@ class DocumentView:
     appendix_titles: dict[int, str] = field(default_factory=dict)
     show_cover: bool = True
     show_contents: bool = True
-    qr_slots: dict[str, QRCode] = field(default_factory=dict)
-    """Print mode: the element id of every empty QR slot → the code to stamp into it."""
+    qr_slots: dict[str, tuple[str, ErrorCorrection]] = field(default_factory=dict)
+    """Print mode: the element id of every empty QR slot → what its code carries."""
 
 
 # ---------------------------------------------------------------- helpers
@@ -266,8 +266,8 @@ class _Renderer:
         self.numbers: dict[str, int] = {}
         """URL → the number printed beside it: each in-service numbers its links from 1."""
         self.inservice_id: str | None = None
-        self.slots: dict[str, QRCode] = {}
-        """Element id of every QR slot laid out (print) → the code to stamp into it."""
+        self.slots: dict[str, tuple[str, ErrorCorrection]] = {}
+        """Element id of every QR slot laid out (print) → what its code carries."""
 
     def number(self, url: str) -> int | None:
         return self.numbers.get(url)
@@ -317,7 +317,7 @@ class _Renderer:
         label = f"QR code for {title}: {ref.label}"
         if self.mode == "print":
             # An empty slot of the code's size: the code is stamped in after layout.
-            self.slots[element_id] = ref.qr
+            self.slots[element_id] = (ref.encoded, ref.error_correction)
             mm = f"{size:.2f}mm"
             markup = (
                 f'<span class="qr-slot" id="{element_id}" role="img"'
@@ -533,7 +533,9 @@ def document_view(
     """The view of one in-service's document (or, with ``inservice_id=None``, the
     packet's front matter: cover and contents of every in-service)."""
     renderer = _Renderer(packet, links, mode)
-    css = theme.print_css + ("\n" + theme.screen_css if mode == "screen" else "")
+    # Print documents get the theme's stylesheet from layout_html, parsed once per
+    # process; the HTML page carries its CSS, for it stands alone.
+    css = theme.print_css + "\n" + theme.screen_css if mode == "screen" else ""
     common: dict[str, Any] = {
         "mode": mode,
         "lang": packet.language,

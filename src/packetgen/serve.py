@@ -419,7 +419,7 @@ class PreviewServer:
 
 def _build_within_budget(packet: Packet, out: Path, fmt: Format) -> BuildResult:
     """One build, its handouts' unpacked content limited together (in a worker, with limits)."""
-    from .handouts import decoding_budget  # pypdf loads slowly; only builds need it
+    from ._budget import decoding_budget  # pypdf loads slowly; only builds need it
 
     with decoding_budget():
         return build(packet, out, format=fmt)

@@ -24,7 +24,7 @@ import io
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .linkcheck import csv_cell
+from ._csv import csv_cell
 from .links import LinkTable, to_uri
 
 __all__ = ["FOLDER", "Redirect", "redirect_files", "redirects"]
