@@ -3,7 +3,8 @@
 Packets of 10 / 40 / 160 / 640 realistic items (articles with excerpts,
 recordings with access instructions, films, campaigns, links; every item has a
 URL), the 40-item packet without URLs, a packet of four 40-item in-services,
-and a binder packet of 20 handouts x 25 pages plus a 500-page policy manual.
+a binder packet of 20 handouts x 25 pages plus a 500-page policy manual, and
+the same binder packet with every handout a note of the same title (no pages).
 Handout PDFs are made with pypdf: plain text content streams in /Helvetica on
 Letter pages. The same code always writes the same bytes.
 """
@@ -254,6 +255,25 @@ def write_footer_pdf(path: Path, pages: int) -> None:
 # ---------------------------------------------------------------- the set
 
 
+def binder_spec(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The binder packet: one in-service (``binder``) of ``items``."""
+    return {
+        "title": "Volunteer Binder",
+        "organization": "Example County CASA",
+        "paper": "letter",
+        "theme": "default",
+        "inservices": [
+            {
+                "id": "binder",
+                "title": "Handouts and policy manual",
+                "date": dt.date(2024, 9, 1),
+                "presenter": "Training Coordinator",
+                "items": items,
+            }
+        ],
+    }
+
+
 @dataclass(frozen=True)
 class Inputs:
     root: Path
@@ -312,22 +332,11 @@ def generate(root: Path) -> Inputs:
     items.append(
         {"kind": "handout", "title": "Program policy manual", "file": "handouts/policy-manual.pdf"}
     )
-    binder_spec = {
-        "title": "Volunteer Binder",
-        "organization": "Example County CASA",
-        "paper": "letter",
-        "theme": "default",
-        "inservices": [
-            {
-                "id": "binder",
-                "title": "Handouts and policy manual",
-                "date": dt.date(2024, 9, 1),
-                "presenter": "Training Coordinator",
-                "items": items,
-            }
-        ],
-    }
-    specs["binder"] = _dump(folder / "packet.yaml", binder_spec)
+    specs["binder"] = _dump(folder / "packet.yaml", binder_spec(items))
+    # The same packet without a page of handout: each handout is a note of the same
+    # title, so binder1000 - binder0 is what the 1,000 merged pages cost.
+    notes = [{"kind": "note", "title": item["title"]} for item in items]
+    specs["binder0"] = _dump(root / "binder0" / "packet.yaml", binder_spec(notes))
 
     total = HANDOUTS * HANDOUT_PAGES + MANUAL_PAGES
     footer = root / "qpdf" / "footer.pdf"

@@ -2,8 +2,12 @@
 """packetgen's benchmark: `make bench` (or `.venv/bin/python benchmarks/run.py`).
 
 Generates its inputs under benchmarks/_work/ (see inputs.py), runs every case
-in a fresh process, prints medians with min-max and the ratios of issue 7
-measured in this run, next to their targets, and writes benchmarks/results.json.
+in a fresh process, prints medians with min-max and the ratios measured in this
+run next to their targets (README, "Speed"), and writes benchmarks/results.json.
+Two cases run helper scripts instead of `packetgen build`: direct_weasyprint.py
+(WeasyPrint alone on packetgen's print HTML, the baseline of render_overhead)
+and build_without_qr.py (a build whose QR codes are not stamped, the baseline
+of qr_draw_cost).
 
 Every timed run is one subprocess; its wall time is measured from start to
 exit, and its peak memory is the ``ru_maxrss`` that ``os.wait4()`` reports for
@@ -54,6 +58,10 @@ WORK = HERE / "_work"
 RESULTS = HERE / "results.json"
 ID40 = "inservice-01"
 TARGET_REPS = 5
+HANDOUT_PAGES = gen.HANDOUTS * gen.HANDOUT_PAGES + gen.MANUAL_PAGES
+# Written as escapes: ruff (RUF001) takes the characters themselves for look-alikes.
+TIMES = "\u00d7"
+DASH = "\u2013"
 
 RSS_METHOD = (
     "ru_maxrss of each child process from os.wait4() (its peak resident set, and that of any"
@@ -233,9 +241,22 @@ def _json_outputs(log: Path) -> list[dict[str, Any]] | None:
         return None
 
 
-def capture_print_html(spec: Path, inservice_id: str) -> tuple[str, str, bool]:
-    """The print HTML packetgen lays out for ``inservice_id``, made with packetgen's own
-    functions, and its base URL; also whether it equals what ``build`` feeds WeasyPrint."""
+@dataclass(frozen=True)
+class PrintInput:
+    """What packetgen hands WeasyPrint to lay out one in-service's binder."""
+
+    html: str
+    base_url: str
+    stylesheets: tuple[str, ...]
+    """User stylesheets given with the HTML (the theme's print CSS), in order."""
+    matches_build: bool
+    """Whether a real build hands WeasyPrint the same HTML, base URL and stylesheets."""
+
+
+def capture_print_input(spec: Path, inservice_id: str) -> PrintInput:
+    """The print HTML (and stylesheets) packetgen lays out for ``inservice_id``, made
+    with packetgen's own functions as ``binder.bind_inservice`` makes them, checked
+    against what ``build`` feeds WeasyPrint."""
     from markupsafe import Markup
 
     import packetgen.binder as binder
@@ -247,36 +268,52 @@ def capture_print_html(spec: Path, inservice_id: str) -> tuple[str, str, bool]:
     packet = load_packet(spec)
     links = packet_links(packet)
     theme = load_theme(packet.theme, packet.folder)
-    slots = binder.handout_slots(binder.open_inservice_handouts(packet, inservice_id), packet)
+    inservice = next(s for s in packet.inservices if s.id == inservice_id)
+    handouts = binder.open_inservice_handouts(packet, inservice_id)
+    slots = binder.handout_slots(handouts, packet)
     view = document_view(
         packet, links, theme, mode="print", inservice_id=inservice_id, handouts=slots
     )
-    # bind_inservice adds the placeholder page geometry the same way.
-    view = dataclasses.replace(
-        view, page_css=Markup(str(view.page_css) + binder.placeholder_css(packet))
+    # As bind_inservice does: the page rules of the handouts' marker pages.
+    css = binder.marker_css(
+        inservice_id, handouts, packet, inline=inservice.handout_placement == "inline"
     )
+    view = dataclasses.replace(view, page_css=Markup(f"{view.page_css}\n{css}"))
     html = render_document(view, theme)
     base_url = packet.folder.resolve().as_uri() + "/"
+    stylesheets = (theme.print_css,)  # layout_html(..., stylesheets=[theme.print_css])
 
-    # Check it against the HTML a real build hands to WeasyPrint (stopped right there).
-    seen: list[str] = []
+    # Check it against what a real build hands to WeasyPrint (stopped right there).
+    seen: list[tuple[str, str, tuple[str, ...]]] = []
 
     class _Stop(Exception):
         pass
 
-    def spy(page: str, **_kwargs: Any) -> Any:
-        seen.append(page)
+    def spy(page: str, **kwargs: Any) -> Any:
+        where = kwargs.get("base")
+        base = Path(where).resolve().as_uri() + "/" if where is not None else ""
+        seen.append((page, base, tuple(str(c) for c in kwargs.get("stylesheets", ()))))
         raise _Stop
 
     original = getattr(binder, "layout_html")  # noqa: B009
     setattr(binder, "layout_html", spy)  # noqa: B010
     try:
-        build(packet, WORK / "out" / "capture", only=[inservice_id], format="pdf", cache=False)
+        build(
+            packet, WORK / "out" / "capture", only=[inservice_id], format="pdf", cache=False, jobs=1
+        )
     except _Stop:
         pass
     finally:
         setattr(binder, "layout_html", original)  # noqa: B010
-    return html, base_url, bool(seen) and seen[0] == html
+    matches = bool(seen) and seen[0] == (html, base_url, stylesheets)
+    return PrintInput(html, base_url, stylesheets, matches)
+
+
+def pdf_variant() -> str:
+    """The ``pdf_variant`` packetgen writes its PDFs with (the baseline writes the same)."""
+    from packetgen.pdf import PDF_VARIANT
+
+    return str(PDF_VARIANT)
 
 
 # ---------------------------------------------------------------- stats and ratios
@@ -311,6 +348,18 @@ def ratio(a: Value, b: Value) -> Value:
         return Value(None, "?")
     bound = {("=", "="): "=", (">", "="): ">", ("=", ">"): "<"}.get((a.bound, b.bound), "?")
     return Value(a.value / b.value, bound)
+
+
+def difference(a: Value, b: Value) -> Value:
+    if a.value is None or b.value is None:
+        return Value(None, "?")
+    bound = {("=", "="): "=", (">", "="): ">", ("=", ">"): "<"}.get((a.bound, b.bound), "?")
+    return Value(a.value - b.value, bound)
+
+
+def scaled(v: Value, factor: float) -> Value:
+    """``v`` times a positive ``factor`` (its bound unchanged)."""
+    return Value(None if v.value is None else v.value * factor, v.bound)
 
 
 def verdict(v: Value, op: str, target: float) -> str:
@@ -443,13 +492,23 @@ def main() -> int:
     print(
         "Writing the print HTML of the 40-item in-service with packetgen's functions …", flush=True
     )
-    html, base_url, html_matches = capture_print_html(specs["items40"], ID40)
-    html_file = WORK / "direct" / f"{ID40}.html"
-    html_file.parent.mkdir(parents=True, exist_ok=True)
-    html_file.write_text(html, encoding="utf-8")
+    captured = capture_print_input(specs["items40"], ID40)
+    html_matches = captured.matches_build
+    variant = pdf_variant()
+    direct = WORK / "direct"
+    shutil.rmtree(direct, ignore_errors=True)
+    direct.mkdir(parents=True)
+    html_file = direct / f"{ID40}.html"
+    html_file.write_text(captured.html, encoding="utf-8")
+    sheet_args: list[str] = []
+    for k, css in enumerate(captured.stylesheets):
+        css_file = direct / f"{ID40}.{k}.css"
+        css_file.write_text(css, encoding="utf-8")
+        sheet_args += ["--stylesheet", str(css_file)]
     if not html_matches:
         print(
-            "warning: this HTML differs from what `packetgen build` hands WeasyPrint",
+            "warning: this HTML (or its stylesheets) differs from what `packetgen build`"
+            " hands WeasyPrint",
             file=sys.stderr,
         )
 
@@ -518,16 +577,36 @@ def main() -> int:
             prepare=fresh(out / "only40"),
         ),
         Case(
+            "only40-noqr",
+            "only40 with the QR codes not stamped, their slots laid out and left empty"
+            " (`build_without_qr.py`: `packetgen.build`, `--only` pdf, no cache, 1 job)",
+            lambda: [
+                [
+                    sys.executable,
+                    str(HERE / "build_without_qr.py"),
+                    str(specs["items40"]),
+                    str(out / "noqr"),
+                    ID40,
+                ]
+            ],
+            weight=1,
+            prepare=fresh(out / "noqr"),
+        ),
+        Case(
             "weasyprint40",
-            "WeasyPrint alone on packetgen's print HTML of that in-service"
-            " (`HTML(string=…).write_pdf`)",
+            "WeasyPrint alone on packetgen's print HTML and theme stylesheet of that"
+            " in-service, written tagged as packetgen writes"
+            f" (`HTML(string=…).write_pdf(stylesheets=…, pdf_variant={variant!r})`)",
             lambda: [
                 [
                     sys.executable,
                     str(HERE / "direct_weasyprint.py"),
                     str(html_file),
-                    base_url,
+                    captured.base_url,
                     str(out / "direct40.pdf"),
+                    "--variant",
+                    variant,
+                    *sheet_args,
                 ]
             ],
             weight=0.8,
@@ -541,17 +620,26 @@ def main() -> int:
         ),
         Case(
             "qpdf1000",
-            "qpdf: merge the 21 handouts (1,000 pages), then `--overlay` a 1,000-page footer",
+            f"qpdf: merge the {len(data.handouts)} handouts ({HANDOUT_PAGES:,} pages), then"
+            f" `--overlay` a {HANDOUT_PAGES:,}-page footer",
             qpdf_cmds,
             weight=0.2,
         ),
         Case(
             "binder1000",
-            "binder: 20 handouts × 25 pages + 500-page manual,"
-            " `--only binder --format pdf --no-cache -j 1`",
+            f"binder: {gen.HANDOUTS} handouts {TIMES} {gen.HANDOUT_PAGES} pages +"
+            f" {gen.MANUAL_PAGES}-page manual, `--only binder --format pdf --no-cache -j 1`",
             lambda: [build_cmd(specs["binder"], out / "binder", "--only", "binder", *only_pdf)],
-            weight=2.5,
+            weight=1.5,
             prepare=fresh(out / "binder"),
+        ),
+        Case(
+            "binder0",
+            "the same binder with 0 handout pages (each handout a note of the same title),"
+            " `--only binder`",
+            lambda: [build_cmd(specs["binder0"], out / "binder0", "--only", "binder", *only_pdf)],
+            weight=0.5,
+            prepare=fresh(out / "binder0"),
         ),
         Case(
             "full10",
@@ -593,14 +681,14 @@ def main() -> int:
         ),
         Case(
             "jobs1",
-            "4 in-services × 40 items: full build `--format pdf --no-cache -j 1`",
+            f"4 in-services {TIMES} 40 items: full build `--format pdf --no-cache -j 1`",
             lambda: [build_cmd(specs["jobs4x40"], out / "jobs1", *only_pdf)],
             weight=4,
             prepare=fresh(out / "jobs1"),
         ),
         Case(
             "jobs2",
-            "4 in-services × 40 items: full build `--format pdf --no-cache -j 2`",
+            f"4 in-services {TIMES} 40 items: full build `--format pdf --no-cache -j 2`",
             lambda: [
                 build_cmd(
                     specs["jobs4x40"],
@@ -618,7 +706,7 @@ def main() -> int:
         ),
         Case(
             "full640",
-            "640 items (16 in-services × 40): full build `--format pdf --no-cache -j 1`",
+            f"640 items (16 in-services {TIMES} 40): full build `--format pdf --no-cache -j 1`",
             lambda: [build_cmd(specs["items640"], out / "full640", *only_pdf)],
             weight=4,
             prepare=fresh(out / "full640"),
@@ -627,7 +715,17 @@ def main() -> int:
     by_name = {c.name: c for c in cases}
 
     # -- the fast cases: all their runs first, interleaved, in 45% of the budget
-    fast = ["only40", "weasyprint40", "only40-nourl", "qpdf1000", "full10", "full40", "binder1000"]
+    fast = [
+        "only40",
+        "only40-noqr",
+        "weasyprint40",
+        "only40-nourl",
+        "qpdf1000",
+        "binder1000",
+        "binder0",
+        "full10",
+        "full40",
+    ]
     left = remaining()
     fast_end = None if left is None else time.monotonic() + 0.45 * left
     print("Fast cases" + ("" if left is None else f" (up to {0.45 * left:.0f} s)") + ":")
@@ -699,7 +797,19 @@ def main() -> int:
 
     load_after = os.getloadavg()
     elapsed = time.monotonic() - started
-    report(cases, by_name, info, load_before, load_after, elapsed, html_matches, reps, args, data)
+    report(
+        cases,
+        by_name,
+        info,
+        load_before,
+        load_after,
+        elapsed,
+        html_matches,
+        variant,
+        reps,
+        args,
+        data,
+    )
     return 0
 
 
@@ -714,6 +824,7 @@ def report(
     load_after: tuple[float, float, float],
     elapsed: float,
     html_matches: bool,
+    variant: str,
     reps: int,
     args: argparse.Namespace,
     data: gen.Inputs,
@@ -721,8 +832,7 @@ def report(
     v = {name: case_value(c) for name, c in by_name.items()}
 
     def per_item(name: str, n: int) -> Value:
-        value = v[name].value
-        return Value(value / n if value is not None else None, v[name].bound)
+        return scaled(v[name], 1 / n)
 
     def peak(name: str) -> Value:
         case = by_name[name]
@@ -730,21 +840,57 @@ def report(
             return Value(None, "?")
         return Value(max(s.rss_mb for s in case.samples), ">" if case.timed_out else "=")
 
+    pages = f"{HANDOUT_PAGES:,}"
     ratios: list[tuple[str, Value, str | None, float | None, str]] = [
         (
             "render_overhead",
             ratio(v["only40"], v["weasyprint40"]),
             "<=",
             1.10,
-            "only40 ÷ weasyprint40",
+            "only40 ÷ weasyprint40 (baseline written tagged, as packetgen writes)",
         ),
-        ("qr_cost", ratio(v["only40"], v["only40-nourl"]), "<=", 1.15, "only40 ÷ only40-nourl"),
+        (
+            "qr_draw_cost",
+            ratio(v["only40"], v["only40-noqr"]),
+            "<=",
+            1.05,
+            "only40 ÷ only40-noqr",
+        ),
+        (
+            "qr_cost (codes and links appendix)",
+            ratio(v["only40"], v["only40-nourl"]),
+            None,
+            None,
+            "only40 ÷ only40-nourl",
+        ),
         (
             "binder_vs_qpdf",
             ratio(v["binder1000"], v["qpdf1000"]),
             "<=",
-            1.0,
+            3.0,
             "binder1000 ÷ qpdf1000",
+        ),
+        (
+            "handout_page_ms",
+            scaled(difference(v["binder1000"], v["binder0"]), 1000 / HANDOUT_PAGES),
+            "<=",
+            1.5,
+            f"(binder1000 - binder0) ÷ {pages} pages, in ms",
+        ),
+        (
+            "qpdf_page_ms",
+            scaled(v["qpdf1000"], 1000 / HANDOUT_PAGES),
+            None,
+            None,
+            f"qpdf1000 ÷ {pages} pages, in ms (for context)",
+        ),
+        ("book_overhead", ratio(v["full40"], v["only40"]), "<=", 1.15, "full40 ÷ only40"),
+        (
+            "rebuild_seconds (nothing changed)",
+            v["warm160"],
+            "<=",
+            0.5,
+            "warm160, median s",
         ),
         (
             "rebuild_speedup (nothing changed)",
@@ -754,10 +900,10 @@ def report(
             "cold160 ÷ warm160",
         ),
         (
-            "rebuild_speedup (one item changed)",
+            "edit_speedup (one item changed)",
             ratio(v["cold160"], v["edit160"]),
-            None,
-            None,
+            ">=",
+            5.0,
             "cold160 ÷ edit160",
         ),
         (
@@ -779,7 +925,9 @@ def report(
     ]
 
     lines: list[str] = []
-    lines.append("| case | what is timed | runs | median s | min–max s | CPU s | peak RSS MB |")
+    lines.append(
+        f"| case | what is timed | runs | median s | min{DASH}max s | CPU s | peak RSS MB |"
+    )
     lines.append("|---|---|---:|---:|---:|---:|---:|")
     for case in cases:
         if case.untimed:
@@ -794,7 +942,7 @@ def report(
         spread = (
             "stopped"
             if case.timed_out and len(secs) == 1
-            else f"{fmt_s(min(secs))}–{gt}{fmt_s(max(secs))}"
+            else f"{fmt_s(min(secs))}{DASH}{gt}{fmt_s(max(secs))}"
         )
         lines.append(
             f"| {case.name} | {case.what} | {runs} | {gt}{fmt_s(statistics.median(secs))} | "
@@ -815,9 +963,14 @@ def report(
     notes = [
         "Times are wall-clock seconds of a fresh process each (start-up and imports included).",
         "`>` marks a run stopped at its share of the time budget: the number is a lower bound.",
-        "binder1000 includes laying out the packet pages and one placeholder page per handout"
-        " page in WeasyPrint, then drawing the 1,000 handout pages onto them; qpdf1000 only"
-        " merges and stamps.",
+        "binder1000 lays out the packet pages and two empty marker pages per handout in"
+        f" WeasyPrint, merges the {HANDOUT_PAGES:,} handout pages in with pypdf and stamps"
+        " header, footer and page number on every page; binder0 does the same without a"
+        " handout page; qpdf1000 only merges and overlays a footer.",
+        "weasyprint40 lays out the HTML and stylesheet only40 lays out (QR codes as empty"
+        f" slots) and writes them tagged (pdf_variant {variant!r}) as packetgen does;"
+        " only40-noqr is only40 with the binder's QR stamping step replaced by a no-op"
+        " (benchmarks/build_without_qr.py), run through packetgen.build, not the command line.",
         f"Peak RSS: {RSS_METHOD}.",
     ]
     short = [c.name for c in cases if not c.untimed and 0 < len(c.samples) < reps]
@@ -836,7 +989,10 @@ def report(
         for problem in case.problems:
             notes.append(f"{case.name}: {problem}")
     if not html_matches:
-        notes.append("The HTML given to WeasyPrint alone differs from what the build lays out.")
+        notes.append(
+            "The HTML (or stylesheets) given to WeasyPrint alone differs from what the build"
+            " lays out."
+        )
 
     print()
     print(
@@ -861,6 +1017,7 @@ def report(
         "reps_requested": reps,
         "rss_method": RSS_METHOD,
         "render_overhead_html_matches_build": html_matches,
+        "baseline_pdf_variant": variant,
         "inputs": {
             "items": {
                 "items10": 10,
@@ -869,6 +1026,8 @@ def report(
                 "items160": 160,
                 "items640": 640,
                 "jobs4x40": 160,
+                "binder": len(data.handouts),
+                "binder0": len(data.handouts),
             },
             "handout_pages": data.handout_pages,
             "handout_files": len(data.handouts),
