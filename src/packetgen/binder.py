@@ -31,6 +31,7 @@ from pypdf.generic import (
     DictionaryObject,
     Fit,
     NameObject,
+    PdfObject,
     StreamObject,
     TextStringObject,
 )
@@ -769,6 +770,19 @@ def finish(
 ) -> None:
     """Metadata (the information dictionary and XMP), language, page labels and a
     stable file identifier."""
+    writer.add_metadata(document_info(packet, title=title, subject=subject))
+    root = writer._root_object
+    for key, value in catalog_entries(packet, title=title).items():
+        root[NameObject(key)] = writer._add_object(value) if key == "/Metadata" else value
+    if labels:
+        writer.set_page_label(
+            0, len(writer.pages) - 1, style=PageLabelStyle.DECIMAL, start=first_page
+        )
+    writer._ID = ArrayObject([ByteStringObject(seed), ByteStringObject(seed)])
+
+
+def document_info(packet: Packet, *, title: str, subject: str) -> dict[str, Any]:
+    """The information dictionary of an output (dates only with SOURCE_DATE_EPOCH)."""
     info: dict[str, Any] = {
         "/Title": title,
         "/Subject": subject,
@@ -782,21 +796,19 @@ def finish(
     if date:
         info["/CreationDate"] = date
         info["/ModDate"] = date
-    writer.add_metadata(info)
-    root = writer._root_object
-    root[NameObject("/Lang")] = TextStringObject(packet.language)
-    # PDF/UA: viewers show the title, not the file name.
-    root[NameObject("/ViewerPreferences")] = DictionaryObject(
-        {NameObject("/DisplayDocTitle"): BooleanObject(True)}
-    )
-    root[NameObject("/Metadata")] = writer._add_object(
-        _xmp(title=title, author=packet.organization, language=packet.language)
-    )
-    if labels:
-        writer.set_page_label(
-            0, len(writer.pages) - 1, style=PageLabelStyle.DECIMAL, start=first_page
-        )
-    writer._ID = ArrayObject([ByteStringObject(seed), ByteStringObject(seed)])
+    return info
+
+
+def catalog_entries(packet: Packet, *, title: str) -> dict[str, PdfObject]:
+    """Language, viewer preferences and XMP (``/Metadata``, a stream: make it indirect)."""
+    return {
+        "/Lang": TextStringObject(packet.language),
+        # PDF/UA: viewers show the title, not the file name.
+        "/ViewerPreferences": DictionaryObject(
+            {NameObject("/DisplayDocTitle"): BooleanObject(True)}
+        ),
+        "/Metadata": _xmp(title=title, author=packet.organization, language=packet.language),
+    }
 
 
 def _xmp(*, title: str, author: str | None, language: str) -> StreamObject:
