@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -270,3 +271,61 @@ def test_a_theme_edited_in_one_process_is_laid_out_again(tmp_path: Path) -> None
     assert [o.cached for o in second.outputs if o.path.name == "one.pdf"] == [False]
     assert (tmp_path / "out" / "one.pdf").read_bytes() != before
     assert first.outputs
+
+
+@pytest.mark.skipif(shutil.which("qpdf") is None, reason="qpdf not installed")
+def test_qpdf_finds_no_error_in_any_output(duplex: tuple[Path, BuildResult]) -> None:
+    out, _ = duplex
+    for pdf in _outputs(out):
+        check = subprocess.run(
+            ["qpdf", "--check", str(pdf)], capture_output=True, text=True, check=False
+        )
+        assert check.returncode == 0, (pdf.name, check.stdout[-800:], check.stderr[-800:])
+
+
+def test_every_tagged_page_of_packet_pdf_finds_its_elements(
+    duplex: tuple[Path, BuildResult],
+) -> None:
+    """The parts' parent-tree keys are renumbered apart, and every key a page or
+    link names leads to elements of that page."""
+    out, _ = duplex
+    reader = PdfReader(out / "packet.pdf")
+    tree = reader.trailer["/Root"]["/StructTreeRoot"].get_object()
+    nums = tree["/ParentTree"].get_object()["/Nums"]
+    parent_tree = {int(nums[i]): nums[i + 1].get_object() for i in range(0, len(nums), 2)}
+    assert int(tree["/ParentTreeNextKey"]) > max(parent_tree)
+    seen: set[int] = set()
+    for index, page in enumerate(reader.pages):
+        if "/StructParents" not in page:
+            continue
+        key = int(page["/StructParents"])
+        assert key not in seen, (index, key)
+        seen.add(key)
+        # A duplex filler has no content but artifacts: an empty entry.
+        elements = [e.get_object() for e in parent_tree[key] if e is not None]
+        assert elements or "intentionally blank" in page.extract_text(), index
+        for element in elements:
+            assert element["/Pg"].indirect_reference == page.indirect_reference, index
+    document = tree["/K"][0].get_object()
+    assert document["/S"] == "/Document"
+    assert [kid.get_object()["/S"] for kid in document["/K"]] == ["/Part"] * 3
+
+
+def test_form_fields_stay_fillable_in_packet_pdf(tmp_path: Path) -> None:
+    shutil.copy(CORPUS / "evaluation-form-fillable.pdf", tmp_path / "form.pdf")
+    spec = tmp_path / "packet.yaml"
+    spec.write_text(
+        "title: Forms\ninservices:\n"
+        + "".join(
+            f"  - id: {name}\n    title: {name.title()} session\n    items:\n"
+            "      - kind: handout\n        title: Evaluation\n        file: form.pdf\n"
+            for name in ("morning", "evening")
+        )
+    )
+    build(spec, tmp_path / "out", format="pdf")
+    binder_fields = PdfReader(tmp_path / "out" / "morning.pdf").get_fields() or {}
+    fields = PdfReader(tmp_path / "out" / "packet.pdf").get_fields() or {}
+    assert binder_fields
+    assert len(fields) == 2 * len(binder_fields)
+    assert any(name.startswith("morning") for name in fields)
+    assert any(name.startswith("evening") for name in fields)

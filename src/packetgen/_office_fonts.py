@@ -22,6 +22,7 @@ from pypdf.generic import DictionaryObject, IndirectObject
 
 ZIP_MAGIC = b"PK\x03\x04"
 
+
 def _key(family: str) -> str:
     """Compare family names the way PDF font names spell them: no spaces, no case."""
     return re.sub(r"[^0-9a-z]", "", family.casefold())

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
@@ -54,6 +55,7 @@ __all__ = [
     "strip_active_content",
     "uri_links",
     "visible_box",
+    "writer_memo",
     "xobject_ops",
 ]
 
@@ -309,6 +311,16 @@ def _state(writer: PdfWriter) -> _WriterState:
         state = _WriterState()
         setattr(writer, _STATE_ATTRIBUTE, state)
     return state
+
+
+def writer_memo(writer: PdfWriter, name: str) -> dict[Any, Any]:
+    """A dictionary that lives as long as ``writer`` (on the writer, for the same reason)."""
+    attribute = f"_packetgen_memo_{name}"
+    memo = getattr(writer, attribute, None)
+    if not isinstance(memo, dict):
+        memo = {}
+        setattr(writer, attribute, memo)
+    return memo
 
 
 def _source_doc(page: PageObject) -> PdfReader | PdfWriter | None:

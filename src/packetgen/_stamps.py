@@ -26,7 +26,7 @@ from weakref import WeakKeyDictionary
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, IndirectObject
 
-from ._placement import Rect, form_xobject, xobject_ops
+from ._placement import Rect, form_xobject, writer_memo, xobject_ops
 from .pdf import NO_MARGIN_BOXES, layout_html
 from .qr import QRCode
 from .spec import Packet
@@ -233,12 +233,9 @@ def _qr_content(code: QRCode) -> bytes:
     return ("\n".join(ops) + "\n").encode("ascii")
 
 
-_QR_FORMS: WeakKeyDictionary[PdfWriter, dict[tuple[str, str], IndirectObject]] = WeakKeyDictionary()
-
-
 def qr_form(writer: PdfWriter, code: QRCode) -> IndirectObject:
     """The code's modules as a Form XObject of ``writer``, one unit per module (once per URL)."""
-    forms = _QR_FORMS.setdefault(writer, {})
+    forms = writer_memo(writer, "qr_forms")
     key = (code.data, code.error_correction)
     cached = forms.get(key)
     if cached is None:

@@ -298,6 +298,7 @@ bomb of 40 pages of 70 MB each fits in 3 MB) would still take gigabytes. A
 real handout's page content is a few hundred KB a page; pictures are copied
 into the binder without being unpacked, so they do not count."""
 
+
 class DecodingLimitError(HandoutError):
     """A handout's PDF streams unpacked to more than its budget, or the build's.
 
