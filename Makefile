@@ -100,6 +100,23 @@ test-deps:
 schema: venv
 	$(PY) -m packetgen schema > docs/packet.schema.json
 
+# The README's page previews, drawn from `make demo`'s output at 72 dpi:
+# output file, page, preview name.
+PREVIEWS := reading-and-viewing:1:cover advocating-webinar:3:items \
+	advocating-webinar:4:links-appendix csec-understanding:8:binder-3-up-slides \
+	csec-understanding:5:binder-handout packet:2:book-contents \
+	csec-understanding:11:kit-signin csec-understanding:13:kit-evaluation \
+	reading-and-viewing:9:kit-credit-log csec-understanding-certificates:1:kit-certificate
+.PHONY: previews
+previews: demo
+	@set -e; scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
+	for entry in $(PREVIEWS); do \
+		pdf=$${entry%%:*}; rest=$${entry#*:}; page=$${rest%%:*}; name=$${rest#*:}; \
+		$(PY) -m packetgen preview $(OUT)/$$pdf.pdf -o "$$scratch" --pages $$page --dpi 72 >/dev/null; \
+		cp "$$scratch/$$pdf-page-$$page.png" docs/previews/$$name.png; \
+		echo "docs/previews/$$name.png: $$pdf.pdf page $$page"; \
+	done
+
 clean:
 	rm -rf $(OUT) dist build .pytest_cache .mypy_cache .ruff_cache
 

@@ -6,8 +6,10 @@ Layout and writing are separate steps because the binder needs the layout
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,7 +91,19 @@ def _font_config() -> Any:
     """
     from weasyprint.text.fonts import FontConfiguration
 
-    return FontConfiguration()
+    config = FontConfiguration()
+    atexit.register(_remove_unpacked_fonts, config)
+    return config
+
+
+def _remove_unpacked_fonts(config: Any) -> None:
+    """Remove the folder of unpacked fonts at exit, while ``shutil`` still exists:
+    WeasyPrint's own clean-up runs too late at interpreter exit, fails, and leaves
+    the folder in the temporary directory."""
+    folder = getattr(config, "_folder", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        config._folder = None
 
 
 @functools.lru_cache(maxsize=16)
