@@ -241,7 +241,7 @@ def _build(
     cache: bool,
 ) -> BuildResult:
     # One budget for what all the handouts of this build unpack to, together.
-    with decoding_budget():
+    with decoding_budget(), _scanned:
         out = Path(out_dir)
         packet = _with_overrides(_as_packet(packet_or_path), paper, theme)
         selected = _select(packet, only)
@@ -252,7 +252,9 @@ def _build(
         store = BuildCache.open(out / CACHE_DIR_NAME) if cache else BuildCache(None)
         links = collect_links(packet)
         look = load_theme(packet.theme, packet.folder)
-        handout_warnings = _scan_handouts(packet, links, store, say)
+        # A build of one binder in this process takes the handouts the scan opened.
+        single = selected[0] if len(selected) == 1 and jobs <= 1 and format != "html" else None
+        handout_warnings = _scan_handouts(packet, links, store, say, keep=single)
 
         result = BuildResult(
             links=[(ref.number, ref.url) for ref in links.links],
@@ -317,7 +319,7 @@ def packet_links(packet: Packet | str | os.PathLike[str]) -> LinkTable:
 
 
 def _scan_handouts(
-    packet: Packet, links: LinkTable, store: BuildCache, say: _Reporter
+    packet: Packet, links: LinkTable, store: BuildCache, say: _Reporter, keep: str | None = None
 ) -> dict[str, list[str]]:
     """Number the links inside every handout (in packet order) and collect warnings.
 
@@ -346,10 +348,40 @@ def _scan_handouts(
 
             binder = open_inservice_handouts(packet, inservice.id)
             found = {"links": binder.found_links, "warnings": binder.warnings}
+            if inservice.id == keep:
+                _scanned.keep(packet, inservice.id, binder)
             store.put_json(key, found)
         register_handout_links(packet, inservice.id, found["links"], links)
         warnings[inservice.id] = found["warnings"]
     return warnings
+
+
+class _LastScanned:
+    """The handouts the link scan opened, for the binder job of the same in-service
+    when a build of one in-service runs it in this process (it opened every handout
+    twice). The packet is compared by identity: a worker's copy never matches."""
+
+    def __init__(self) -> None:
+        self._held: tuple[Packet, str, Any] | None = None
+
+    def keep(self, packet: Packet, inservice_id: str, opened: Any) -> None:
+        self._held = (packet, inservice_id, opened)
+
+    def take(self, packet: Packet, inservice_id: str) -> Any:
+        held, self._held = self._held, None
+        if held is not None and held[0] is packet and held[1] == inservice_id:
+            return held[2]
+        return None
+
+    def __enter__(self) -> _LastScanned:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        # Released with the build, whether it succeeded or not.
+        self._held = None
+
+
+_scanned = _LastScanned()
 
 
 def _scan_record(value: Any) -> dict[str, Any] | None:
@@ -515,7 +547,9 @@ def _lay_out(context: _Context, job: _Job, target: Path) -> tuple[int | None, tu
 
     # Handouts are opened here and released with the job, so memory is bounded
     # by the largest in-service, not the whole packet.
-    binder = open_inservice_handouts(context.packet, job.inservice_id)
+    binder = _scanned.take(context.packet, job.inservice_id) or open_inservice_handouts(
+        context.packet, job.inservice_id
+    )
     bound = bind_inservice(context.packet, context.links, context.theme, binder)
     # A worker whose build is gone must not write into the output folder.
     exit_if_orphaned()
