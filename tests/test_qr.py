@@ -8,7 +8,9 @@ conventions from DESIGN.md that the round trip alone would not catch.
 
 from __future__ import annotations
 
+import random
 import re
+import string
 from functools import cache
 
 import pypdfium2 as pdfium
@@ -18,8 +20,9 @@ import weasyprint
 import zxingcpp
 from PIL import Image, ImageFilter
 
+from packetgen import qr
 from packetgen.errors import PacketgenError, QRCapacityError
-from packetgen.qr import ErrorCorrection, QRCode, make_qr, max_bytes
+from packetgen.qr import ErrorCorrection, QRCode, make_qr, max_bytes, symbol_size
 
 URL_40 = "https://example.org/resources/csec-2018x"
 URL_100 = (
@@ -328,3 +331,31 @@ def test_svg_accepts_good_element_ids(element_id: str) -> None:
     svg = make_qr(URL_SHORT).svg(title="t", element_id=element_id)
     assert f'id="{element_id}"' in svg
     assert f'aria-labelledby="{element_id}-t"' in svg
+
+
+def test_symbol_size_is_the_size_qrcode_draws() -> None:
+    """symbol_size counts bits instead of writing them: it must pick qrcode's version."""
+    rng = random.Random(7)
+    alphabets = [
+        string.digits,
+        string.ascii_uppercase + string.digits + " $%*+-./:",
+        string.ascii_letters + string.digits + "/:.-_?=&#",
+        "é漢字abc123",
+    ]
+    for _ in range(150):
+        alphabet = rng.choice(alphabets)
+        data = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 3000)))
+        for level in ("L", "H"):
+            code = qrcode.QRCode(
+                version=None, error_correction=qr._EC_LEVELS[level], border=qr.QUIET_ZONE
+            )
+            code.add_data(data)
+            try:
+                expected: int | None = int(code.best_fit())
+            except (ValueError, qrcode.exceptions.DataOverflowError):
+                expected = None
+            try:
+                version: int | None = symbol_size(data, level)[0]
+            except QRCapacityError:
+                version = None
+            assert version == expected, (data[:40], level)

@@ -107,7 +107,8 @@ class _Composer(yaml.SafeLoader):
     """A SafeLoader that refuses anchors, aliases and deep nesting as it composes.
 
     PyYAML composes recursively: ``[[[[…`` a few thousand levels deep would
-    exhaust Python's stack before any other check could run.
+    exhaust Python's stack before any other check could run. Its messages are the
+    ones a spec's errors are reported with.
     """
 
     _depth = 0
@@ -131,12 +132,49 @@ class _Composer(yaml.SafeLoader):
         explicit = isinstance(event, yaml.ScalarEvent) and event.tag not in (None, "!")
         self._depth += 1
         try:
-            node = super().compose_node(parent, index)
+            # Named, not super(): the C composer below borrows this method.
+            node = yaml.composer.Composer.compose_node(self, parent, index)
         finally:
             self._depth -= 1
         if explicit and node is not None:
             self.tagged.add(id(node))
         return node
+
+
+_FastComposer: Any = None
+
+
+def _c_parser() -> Any:
+    try:
+        from yaml._yaml import CParser  # PyYAML built with libyaml
+    except ImportError:
+        return None
+    return CParser
+
+
+_CParser: Any = _c_parser()
+if _CParser is not None:
+
+    class _CComposer(
+        yaml.composer.Composer,
+        SafeConstructor,
+        yaml.resolver.Resolver,
+        _CParser,  # type: ignore[misc]  # the C parser has no type stubs (Any)
+    ):
+        """libyaml reads the tokens (a 160-item spec: a third of a cached rebuild in the
+        pure-Python scanner); composition, and so the checks above, stay in Python."""
+
+        _depth = 0
+        compose_node = _Composer.compose_node
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self.tagged: set[int] = set()
+
+    _FastComposer = _CComposer
 
 
 class _Refused(Exception):
@@ -147,8 +185,18 @@ class _Refused(Exception):
 
 
 def _parse_yaml(text: str, name: str) -> SourceDoc:
+    if _FastComposer is not None:
+        fast = _FastComposer(text)
+        try:
+            root, tagged = fast.get_single_node(), fast.tagged
+        except Exception:  # read again below, for the familiar message
+            pass
+        else:
+            return _walk(name, root, tagged)
+        finally:
+            fast.dispose()
     loader: _Composer | None = None
-    tagged: set[int] = set()
+    tagged = set()
     try:
         loader = _Composer(text)
         root = loader.get_single_node()
@@ -181,6 +229,10 @@ def _parse_yaml(text: str, name: str) -> SourceDoc:
     finally:
         if loader is not None:
             loader.dispose()
+    return _walk(name, root, tagged)
+
+
+def _walk(name: str, root: Node | None, tagged: set[int]) -> SourceDoc:
     if root is None:
         raise SourceProblems(
             [
@@ -228,7 +280,7 @@ class _Walker:
                     )
                 )
                 return None
-            if node.style is None:
+            if not node.style:  # plain: None from PyYAML's parser, "" from libyaml's
                 self.doc.raw[loc] = node.value
             if node.tag in (_INT_TAG, _FLOAT_TAG) and _SEXAGESIMAL.fullmatch(node.value):
                 # Never constructed: PyYAML's base-60 arithmetic is quadratic in
@@ -340,7 +392,7 @@ def _as_people_read(node: ScalarNode, value: Any) -> Any:
       part of the value (a title written as a block has no line break in it).
     """
     text = node.value
-    if node.tag in (_INT_TAG, _STR_TAG) and node.style is None and _LEADING_ZERO.fullmatch(text):
+    if node.tag in (_INT_TAG, _STR_TAG) and not node.style and _LEADING_ZERO.fullmatch(text):
         return int(text.replace("_", ""), 10)
     if (
         node.style in ("|", ">")

@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from markupsafe import Markup
 from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.errors import PdfReadError
 from pypdf.generic import (
     ArrayObject,
     BooleanObject,
@@ -36,7 +37,7 @@ from pypdf.generic import (
     create_string_object,
 )
 
-from ._join import Copy, Sink, name_tree, number_tree
+from ._join import Copy, RawObjects, Sink, name_tree, number_tree
 from ._stamps import DIGITS, Atlas, StampText, composed_ops, digit_keys
 from .binder import PAPER_PT, catalog_entries, document_info, stamp_frame
 from .errors import PacketgenError
@@ -89,18 +90,33 @@ def assemble(
     for number, part in enumerate(parts, start=1):
         data = part.path.read_bytes()
         digests.append(data)
-        reader = PdfReader(io.BytesIO(data))
+        reader = _read_part(data)
         if len(reader.pages) != part.pages:
             raise PacketgenError(
                 f"{part.path.name} has {len(reader.pages)} pages, not the {part.pages} it was"
                 " written with: it changed during the build. Build again."
             )
-        book.add(reader, starts[part.inservice_id], stamp=stamps.part(number), title=part.title)
+        book.add(
+            reader,
+            starts[part.inservice_id],
+            stamp=stamps.part(number),
+            title=part.title,
+            raw=RawObjects.of(data, reader),
+        )
         # Released part by part: only one part is ever parsed at a time.
         del reader, data
     seed = hashlib.sha256(b"".join(hashlib.sha256(d).digest() for d in digests)).hexdigest()
     book.close(packet, _labels(parts, starts), seed.encode("ascii")[:32])
     return buffer.getvalue(), position
+
+
+def _read_part(data: bytes) -> PdfReader:
+    """A binder this build wrote. Strict, which skips pypdf's check of every
+    object's offset (a tenth of the join): a file that fails it is read leniently."""
+    try:
+        return PdfReader(io.BytesIO(data), strict=True)
+    except PdfReadError:
+        return PdfReader(io.BytesIO(data))
 
 
 def _atlas(packet: Packet, theme: Theme) -> Atlas:
@@ -200,6 +216,7 @@ class _Book:
         stamp: _Stamp | None = None,
         title: str | None = None,
         annotations: dict[int, list[DictionaryObject]] | None = None,
+        raw: RawObjects | None = None,
     ) -> None:
         """Copy ``source``'s pages to pages ``first…`` of the book, with its outline
         (under an item ``title`` when given), structure, destinations and form fields."""
@@ -217,7 +234,7 @@ class _Book:
         tree_ref = catalog.raw_get("/StructTreeRoot") if tree is not None else None
         if isinstance(tree_ref, IndirectObject):
             preset[tree_ref.idnum] = self.document
-        copy = Copy(self.sink, source, preset=preset, key_offset=self.next_key)
+        copy = Copy(self.sink, source, preset=preset, key_offset=self.next_key, raw=raw)
 
         for index, page in enumerate(pages):
             self._page(

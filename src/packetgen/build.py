@@ -17,9 +17,10 @@ import json
 import os
 import shutil
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -156,8 +157,8 @@ def build(
 
     Per in-service: ``<id>.pdf`` (the binder) and ``<id>.html``; and
     ``packet.pdf`` with every in-service (not written when ``only`` is given).
-    ``jobs`` in-services are laid out at once in worker processes; ``cache``
-    reuses outputs whose inputs have not changed (kept in
+    ``jobs`` in-services are laid out at once (this process and ``jobs - 1``
+    worker processes); ``cache`` reuses outputs whose inputs have not changed (kept in
     ``out_dir/.packetgen-cache``).
 
     With ``timeout`` (seconds) or ``max_memory`` (bytes) the whole build runs
@@ -588,7 +589,7 @@ def _worker_run(ticket: int, job: _Job, target: Path) -> tuple[int | None, tuple
 
 
 class _Runner:
-    """Runs jobs in this process (``jobs=1``) or in spawned worker processes."""
+    """Runs jobs in this process, and with ``jobs > 1`` in spawned worker processes too."""
 
     def __init__(self, context: _Context, jobs: int) -> None:
         if jobs < 1:
@@ -598,6 +599,7 @@ class _Runner:
         self._pool: ProcessPoolExecutor | None = None
         self._slots: ctypes.Array[ctypes.c_int64] | None = None
         self._tickets = 0
+        self._ticket_of: dict[int, int] = {}
 
     def __enter__(self) -> _Runner:
         return self
@@ -619,57 +621,104 @@ class _Runner:
         return dict(getattr(self._pool, "_processes", None) or {})
 
     def run(self, work: list[tuple[_Job, Path]]) -> Iterator[tuple[int | None, tuple[str, ...]]]:
+        """Lay out ``work``; yields each job's outcome, in job order.
+
+        With ``jobs = N`` this process lays out jobs too, beside N - 1 workers: it
+        has the libraries, the theme and the fonts loaded already, and would
+        otherwise wait idle while a worker paid to load them again.
+        """
         if self.jobs == 1 or len(work) < 2:
             for job, target in work:
                 yield _run_job(self.context, job, target)
             return
+        pool = self._start_pool()
+        shared = _Shared(len(work))
+        # The first job is submitted from this thread: the pool starts its worker
+        # in submit(), and the worker must be tied to a thread that outlives it.
+        first = shared.claim()
+        assert first is not None
+        in_flight = {self._submit(pool, work, first): first}
+        feeder = threading.Thread(
+            target=self._feed, args=(pool, work, shared, in_flight), daemon=True
+        )
+        feeder.start()
+        try:
+            while (index := shared.claim()) is not None:
+                job, target = work[index]
+                shared.done(index, _run_job(self.context, job, target))
+                yield from shared.ready()
+            feeder.join()
+        finally:
+            shared.stop()
+        if shared.failure is not None:
+            raise shared.failure
+        yield from shared.ready()
+
+    def _start_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             context = get_context("spawn")
             self._slots = context.RawArray(ctypes.c_int64, _SLOTS)
             # spawn, not fork: WeasyPrint and its font libraries are not fork-safe.
-            # Workers are started in submit(), by this thread, which lives until
-            # the pool is shut down: PR_SET_PDEATHSIG (set in _worker_init) fires
-            # when the starting *thread* ends, so it cannot fire early.
-            # No max_tasks_per_child: with it the executor's own thread would
-            # start replacement workers.
+            # Workers are started in submit(), by the thread running the build,
+            # which lives until the pool is shut down: PR_SET_PDEATHSIG (set in
+            # _worker_init) fires when the starting *thread* ends, so it cannot
+            # fire early. No max_tasks_per_child: with it the executor's own
+            # thread would start replacement workers.
             self._pool = ProcessPoolExecutor(
-                max_workers=self.jobs,
+                max_workers=self.jobs - 1,
                 mp_context=context,
                 initializer=_worker_init,
                 initargs=(self.context, os.getpid(), self._slots),
             )
-        assert self._slots is not None
-        tickets = []
-        for _ in work:
-            ticket = self._tickets % _SLOTS
-            self._tickets += 1
-            self._slots[ticket] = 0
-            tickets.append(ticket)
-        futures: list[Future[tuple[int | None, tuple[str, ...]]]] = []
-        for (job, target), ticket in zip(work, tickets, strict=True):
-            try:
-                futures.append(self._pool.submit(_worker_run, ticket, job, target))
-            except BrokenProcessPool:
-                raise self._stopped(work, tickets, job) from None
-        for (job, _target), future in zip(work, futures, strict=True):
-            try:
-                outcome = future.result()
-            except BrokenProcessPool:
-                # A worker was killed (the OOM killer, SIGKILL): the pool is
-                # unusable and the executor's message and traceback say nothing
-                # a trainer can act on.
-                raise self._stopped(work, tickets, job) from None
-            yield outcome
+        return self._pool
 
-    def _stopped(
-        self, work: list[tuple[_Job, Path]], tickets: list[int], waiting: _Job
-    ) -> BuildError:
+    def _submit(
+        self, pool: ProcessPoolExecutor, work: list[tuple[_Job, Path]], index: int
+    ) -> Future[tuple[int | None, tuple[str, ...]]]:
+        slots = self._slots
+        assert slots is not None
+        job, target = work[index]
+        ticket = self._tickets % _SLOTS
+        self._tickets += 1
+        slots[ticket] = 0
+        self._ticket_of[index] = ticket
+        return pool.submit(_worker_run, ticket, job, target)
+
+    def _feed(
+        self,
+        pool: ProcessPoolExecutor,
+        work: list[tuple[_Job, Path]],
+        shared: _Shared,
+        in_flight: dict[Future[tuple[int | None, tuple[str, ...]]], int],
+    ) -> None:
+        """Keep the workers busy: each finished job makes room for the next one."""
+        try:
+            while True:
+                while len(in_flight) < self.jobs - 1 and (index := shared.claim()) is not None:
+                    in_flight[self._submit(pool, work, index)] = index
+                if not in_flight:
+                    break
+                finished, _pending = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    shared.done(in_flight.pop(future), future.result())
+        except BrokenProcessPool:
+            # A worker was killed (the OOM killer, SIGKILL): the pool is unusable
+            # and the executor's message and traceback say nothing a trainer can act on.
+            indexes = sorted(in_flight.values())
+            waiting = work[indexes[0] if indexes else 0][0]
+            shared.fail(
+                self._stopped(
+                    [work[i][0] for i in indexes], [self._ticket_of[i] for i in indexes], waiting
+                )
+            )
+        except BaseException as exc:  # handed to the build's thread
+            shared.fail(exc)
+
+    def _stopped(self, jobs: list[_Job], tickets: list[int], waiting: _Job) -> BuildError:
         """The error for a pool broken by a worker that died, naming what it was building."""
         assert self._slots is not None
         slots = self._slots
-        running = [
-            (job, slots[t]) for (job, _p), t in zip(work, tickets, strict=True) if slots[t] > 0
-        ]
+        running = [(job, slots[t]) for job, t in zip(jobs, tickets, strict=True) if slots[t] > 0]
         processes = self._processes()
         # The executor sends SIGTERM to the other workers once one has died;
         # the one that died first is the one that did not end by SIGTERM.
@@ -690,6 +739,50 @@ class _Runner:
             f"the worker building {what} stopped unexpectedly ({exit_reason(code)});"
             " earlier outputs are unchanged"
         )
+
+
+class _Shared:
+    """Which jobs are claimed and which outcomes are in, between the build's thread
+    (laying out jobs itself) and the thread feeding the workers."""
+
+    def __init__(self, count: int) -> None:
+        self._lock = threading.Lock()
+        self._next = 0
+        self._count = count
+        self._outcomes: dict[int, tuple[int | None, tuple[str, ...]]] = {}
+        self._yielded = 0
+        self.failure: BaseException | None = None
+
+    def claim(self) -> int | None:
+        with self._lock:
+            if self._next >= self._count or self.failure is not None:
+                return None
+            self._next += 1
+            return self._next - 1
+
+    def done(self, index: int, outcome: tuple[int | None, tuple[str, ...]]) -> None:
+        with self._lock:
+            self._outcomes[index] = outcome
+
+    def fail(self, exc: BaseException) -> None:
+        with self._lock:
+            if self.failure is None:
+                self.failure = exc
+
+    def stop(self) -> None:
+        """No more claims (the build's thread failed or is done)."""
+        with self._lock:
+            self._next = self._count
+
+    def ready(self) -> Iterator[tuple[int | None, tuple[str, ...]]]:
+        """The outcomes that are in, in job order, up to the first still missing."""
+        while True:
+            with self._lock:
+                outcome = self._outcomes.pop(self._yielded, None)
+                if outcome is None:
+                    return
+                self._yielded += 1
+            yield outcome
 
 
 def _exit_status(process: BaseProcess | None) -> int | None:

@@ -158,7 +158,10 @@ def init(directory: Path, force: bool) -> None:
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="In-services laid out at once, in worker processes. Default: the number of cores.",
+    help=(
+        "In-services laid out at once: this process and N-1 worker processes."
+        " Default: the number of cores."
+    ),
 )
 @click.option(
     "--no-cache", is_flag=True, help="Lay out every output again instead of reusing unchanged ones."

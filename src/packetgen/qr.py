@@ -20,6 +20,7 @@ what qrcode's path factory writes.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import html
 import math
@@ -165,15 +166,37 @@ def symbol_size(data: str, error_correction: ErrorCorrection = "M") -> tuple[int
     """
     if error_correction not in _EC_LEVELS:
         raise ValueError(f"error correction must be one of L, M, Q, H; got {error_correction!r}")
-    code = qrcode.QRCode(
-        version=None, error_correction=_EC_LEVELS[error_correction], border=QUIET_ZONE
-    )
-    code.add_data(data)
-    try:
-        version = int(code.best_fit())
-    except (ValueError, qrcode.exceptions.DataOverflowError) as exc:
-        raise QRCapacityError(_capacity_message(data, error_correction)) from exc
+    version = _best_fit(data, _EC_LEVELS[error_correction])
+    if version > 40:
+        raise QRCapacityError(_capacity_message(data, error_correction))
     return version, 4 * version + 17 + 2 * QUIET_ZONE
+
+
+def _best_fit(data: str, level: int) -> int:
+    """The version qrcode's ``best_fit`` chooses (41: too long), from bit counts alone.
+
+    qrcode finds it by writing the data into a bit buffer bit by bit, version
+    after version; the sizes are arithmetic, and a cached rebuild asks for
+    every code's size.
+    """
+    chunks = list(qrcode.util.optimal_data_chunks(data, minimum=20))
+    limits = qrcode.util.BIT_LIMIT_TABLE[level]
+    start = 1
+    while True:
+        sizes = qrcode.util.mode_sizes_for_version(start)
+        needed = sum(4 + sizes[c.mode] + _data_bits(c.mode, len(c)) for c in chunks)
+        version = bisect.bisect_left(limits, needed, start)
+        if version > 40 or qrcode.util.mode_sizes_for_version(version) is sizes:
+            return version
+        start = version
+
+
+def _data_bits(mode: int, length: int) -> int:
+    if mode == qrcode.util.MODE_NUMBER:
+        return 10 * (length // 3) + (0, 4, 7)[length % 3]
+    if mode == qrcode.util.MODE_ALPHA_NUM:
+        return 11 * (length // 2) + 6 * (length % 2)
+    return 8 * length
 
 
 def max_bytes(error_correction: ErrorCorrection) -> int:

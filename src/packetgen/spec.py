@@ -165,9 +165,15 @@ def _check_text(value: str) -> str:
     return value
 
 
+# Every character _bad_char can refuse (categories Cc, Zl, Zp and Cs): the
+# search runs in C, the classification only on what it finds.
+_SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
 def _bad_char(value: str, *, allow: str) -> tuple[int, str] | None:
     """Where the first character a text field cannot use is, and what it is."""
-    for index, ch in enumerate(value):
+    for match in _SUSPECT.finditer(value):
+        index, ch = match.start(), match.group()
         if ch in allow:
             continue
         if ch in "\n\r":
