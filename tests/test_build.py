@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -163,3 +165,23 @@ def test_isolated_build_with_limits(tmp_path: Path) -> None:
     with pytest.raises(PacketgenError) as info:
         build(tmp_path / "missing.yaml", tmp_path / "x", timeout=60)
     assert "cannot read the spec: it does not exist" in str(info.value)
+
+
+def test_a_rebuild_the_cache_serves_loads_no_layout_library(tmp_path: Path) -> None:
+    """What a no-change rebuild costs is mostly imports: it must not pay for
+    WeasyPrint, Jinja2 or httpx, which it does not use. (pypdf it still loads to
+    count the pages that credit policies turn into hours.)"""
+    spec = _copy_example(tmp_path)
+    out = tmp_path / "out"
+    build(spec, out, only=["unlocking-the-narrative"])
+    script = (
+        "import sys, packetgen\n"
+        f"result = packetgen.build({str(spec)!r}, {str(out)!r}, only=['unlocking-the-narrative'])\n"
+        "assert not result.rebuilt, result.rebuilt\n"
+        "print(sorted(m for m in ('weasyprint', 'jinja2', 'httpx') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

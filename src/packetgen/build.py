@@ -41,7 +41,6 @@ from .errors import BuildError, LimitError, PacketgenError
 from .links import LinkTable, collect_links, register_handout_links
 from .loader import load_packet
 from .markdown import images_in
-from .render import document_view, render_document
 from .shortlinks import FOLDER as SHORT_LINKS_FOLDER
 from .shortlinks import redirect_files
 from .spec import Packet
@@ -297,6 +296,10 @@ def render_html(
     theme: Theme | None = None,
 ) -> str:
     """The standalone HTML page of one in-service (the first when not given)."""
+    # Imported here: Jinja2 and the templates are not needed by a rebuild the
+    # cache serves.
+    from .render import document_view, render_document
+
     packet = _as_packet(packet)
     links = links or packet_links(packet)
     theme = theme or load_theme(packet.theme, packet.folder)
