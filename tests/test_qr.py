@@ -359,3 +359,28 @@ def test_symbol_size_is_the_size_qrcode_draws() -> None:
             except QRCapacityError:
                 version = None
             assert version == expected, (data[:40], level)
+
+
+def test_codes_are_the_ones_qrcode_draws() -> None:
+    """make_qr scores the eight masks on rows of bits instead of letting qrcode draw
+    the symbol eight times: the mask it picks, and so every module, must be qrcode's."""
+    rng = random.Random(11)
+    alphabets = [
+        string.digits,
+        string.ascii_letters + string.digits + "/:.-_?=&#",
+        "é漢字abc123",
+    ]
+    for _ in range(60):
+        alphabet = rng.choice(alphabets)
+        data = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 400)))
+        level: ErrorCorrection = rng.choice(["L", "M", "Q", "H"])
+        code = qrcode.QRCode(
+            version=None, error_correction=qr._EC_LEVELS[level], border=qr.QUIET_ZONE
+        )
+        code.add_data(data)
+        code.make(fit=True)
+        expected = [[bool(m) for m in row] for row in code.get_matrix()]
+        qr._make_qr_cached.cache_clear()
+        ours = make_qr(data, level)
+        assert ours.version == code.version
+        assert ours.rects == tuple((x, y, w, h) for y, x, w, h in qr._rects(expected)), data
