@@ -9,6 +9,9 @@ every page of the second part, PDF page labels "2-5", and a contents page
 that says where each part starts. (Court bundles number their tabs the same
 way.) Each binder carries its own links appendix, numbered from 1, so the
 number beside an item always matches a card in the part in hand.
+
+The parts are joined one at a time, object by object (``_join``): the book is
+never held in memory as parsed objects.
 """
 
 from __future__ import annotations
@@ -219,7 +222,8 @@ class _Book:
         raw: RawObjects | None = None,
     ) -> None:
         """Copy ``source``'s pages to pages ``first…`` of the book, with its outline
-        (under an item ``title`` when given), structure, destinations and form fields."""
+        (under an item ``title`` when given), structure, destinations and form fields;
+        with ``raw`` (a file pypdf wrote), objects other than pages are copied as bytes."""
         catalog = cast(DictionaryObject, source.trailer["/Root"])
         preset = dict.fromkeys(_page_tree_nodes(catalog.raw_get("/Pages")), self.pages_root)
         pages = list(source.pages)
