@@ -254,23 +254,21 @@ class Copy:
 
 def number_tree(node: PdfObject | None) -> Iterator[tuple[int, PdfObject]]:
     """Every (key, value) of a number tree, flat or with /Kids."""
-    if node is None:
-        return
-    tree = cast(DictionaryObject, node.get_object())
-    nums = cast(ArrayObject, tree.get("/Nums", ArrayObject()))
-    for i in range(0, len(nums) - 1, 2):
-        yield int(cast(NumberObject, nums[i])), nums[i + 1]
-    for kid in cast(ArrayObject, tree.get("/Kids", ArrayObject())):
-        yield from number_tree(kid)
+    for key, value in _tree(node, "/Nums"):
+        yield int(cast(NumberObject, key)), value
 
 
 def name_tree(node: PdfObject | None) -> Iterator[tuple[PdfObject, PdfObject]]:
     """Every (name, value) of a name tree, flat or with /Kids."""
+    return _tree(node, "/Names")
+
+
+def _tree(node: PdfObject | None, leaves: str) -> Iterator[tuple[PdfObject, PdfObject]]:
     if node is None:
         return
     tree = cast(DictionaryObject, node.get_object())
-    names = cast(ArrayObject, tree.get("/Names", ArrayObject()))
-    for i in range(0, len(names) - 1, 2):
-        yield names[i], names[i + 1]
+    pairs = cast(ArrayObject, tree.get(leaves, ArrayObject()))
+    for i in range(0, len(pairs) - 1, 2):
+        yield pairs[i], pairs[i + 1]
     for kid in cast(ArrayObject, tree.get("/Kids", ArrayObject())):
-        yield from name_tree(kid)
+        yield from _tree(kid, leaves)

@@ -47,6 +47,7 @@ __all__ = [
     "PlacedPage",
     "Rect",
     "append_ops",
+    "as_artifact",
     "displayed_size",
     "draw_xobject",
     "fit_transform",
@@ -521,8 +522,13 @@ def append_ops(
         return
     text = "\n".join(ops)
     if artifact:
-        text = f"/Artifact BMC\n{text}\nEMC"
+        text = as_artifact(text)
     _append_content(writer, _state(writer), target, (text + "\n").encode("ascii"))
+
+
+def as_artifact(ops: str) -> str:
+    """Operators marked as a PDF/UA artifact: screen readers skip them."""
+    return f"/Artifact BMC\n{ops}\nEMC"
 
 
 def draw_xobject(

@@ -41,6 +41,7 @@ from pypdf.generic import (
 )
 
 from ._join import Copy, RawObjects, Sink, name_tree, number_tree
+from ._placement import as_artifact
 from ._stamps import DIGITS, Atlas, StampText, composed_ops, digit_keys
 from .binder import PAPER_PT, catalog_entries, document_info, stamp_frame
 from .errors import PacketgenError
@@ -184,7 +185,7 @@ class _Stamps:
             xobjects[ours] = self._forms.ref(form)
         self._forms.drain()
         stream = DecodedStreamObject()
-        stream.set_data(f"/Artifact BMC\n{ops}\nEMC\n".encode("ascii"))
+        stream.set_data(f"{as_artifact(ops)}\n".encode("ascii"))
         return _Stamp(self.sink.add(stream.flate_encode()), xobjects)
 
 
