@@ -16,7 +16,7 @@ from .errors import (
     QRCapacityError,
     SpecError,
 )
-from .loader import load_packet
+from .loader import load_packet, packet_from_data
 from .spec import InService, Item, Packet
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "__version__",
     "build",
     "load_packet",
+    "packet_from_data",
     "packet_links",
     "render_html",
 ]

@@ -536,6 +536,11 @@ def _parse_toml(text: str, name: str) -> SourceDoc:
     return SourceDoc(data=data)
 
 
+def shallow(doc: SourceDoc, name: str) -> SourceDoc:
+    """Refuse data nested deeper, or with longer numbers, than a spec file may have."""
+    return _shallow(doc, name)
+
+
 def dotted(loc: Loc) -> str:
     """``('inservices', 0, 'items', 2, 'url')`` → ``inservices[0].items[2].url``."""
     return _dotted(loc)

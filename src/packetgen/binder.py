@@ -345,7 +345,7 @@ def bind_inservice(packet: Packet, links: LinkTable, theme: Theme, binder: Binde
     view = document_view(
         packet, links, theme, mode="print", inservice_id=binder.inservice_id, handouts=slots
     )
-    inline = inservice.handout_placement == "inline"
+    inline = packet.placement(inservice) == "inline"
     css = marker_css(binder.inservice_id, binder, packet, inline=inline)
     view = replace(view, page_css=Markup(f"{view.page_css}\n{css}"))
     html = render_document(view, theme)

@@ -251,7 +251,7 @@ def _build(
         _refuse_overwriting_inputs(packet, out, selected)
         store = BuildCache.open(out / CACHE_DIR_NAME) if cache else BuildCache(None)
         links = collect_links(packet)
-        look = load_theme(packet.theme, packet.folder)
+        themes = {name: load_theme(name, packet.folder) for name in _theme_names(packet)}
         # A build of one binder in this process takes the handouts the scan opened.
         single = selected[0] if len(selected) == 1 and jobs <= 1 and format != "html" else None
         handout_warnings = _scan_handouts(packet, links, store, say, keep=single)
@@ -264,7 +264,7 @@ def _build(
         for inservice_id in selected:
             result.warnings.extend(handout_warnings[inservice_id])
 
-        context = _Context(packet, links, look, out, converted_documents())
+        context = _Context(packet, links, themes, out, converted_documents())
         with Staging(out) as staging, _Runner(context, jobs) as runner:
             run = _Run(context, staging, store, runner, result, say)
             if format in ("pdf", "both"):
@@ -276,7 +276,7 @@ def _build(
             _short_links(run)
             if strict and result.warnings:
                 raise BuildError(
-                    "--strict: the build has warnings:\n"
+                    "the build has warnings, and strict mode treats them as errors:\n"
                     + "\n".join(f"  {w}" for w in result.warnings)
                 )
             staging.commit()
@@ -302,9 +302,10 @@ def render_html(
 
     packet = _as_packet(packet)
     links = links or packet_links(packet)
-    theme = theme or load_theme(packet.theme, packet.folder)
     target = inservice_id or packet.inservices[0].id
     _select(packet, [target])
+    packet = packet.for_inservice(target)
+    theme = theme or load_theme(packet.theme, packet.folder)
     view = document_view(packet, links, theme, mode="screen", inservice_id=target)
     return render_document(view, theme)
 
@@ -336,10 +337,11 @@ def _scan_handouts(
         if not files:
             warnings[inservice.id] = []
             continue
+        view = packet.for_inservice(inservice.id)
         key = digest(
             "scan",
             __version__,
-            packet.paper,
+            view.paper,
             json.dumps([item.model_dump(mode="json") for item in inservice.items]),
             *(_file_digest(packet, file) for file in files),
         )
@@ -350,7 +352,7 @@ def _scan_handouts(
             say.note(f"Opening the handouts of {inservice.id}")
             from .binder import open_inservice_handouts  # see _run_job for why here
 
-            binder = open_inservice_handouts(packet, inservice.id)
+            binder = open_inservice_handouts(view, inservice.id)
             found = {"links": binder.found_links, "warnings": binder.warnings}
             if inservice.id == keep:
                 _scanned.keep(packet, inservice.id, binder)
@@ -431,7 +433,8 @@ def _binders(run: _Run, selected: list[str]) -> dict[str, _Done]:
 def _book(run: _Run, binders: dict[str, _Done]) -> None:
     """``packet.pdf``: the front matter, then every binder as it was written."""
     context, staging, store, result, say = run.context, run.staging, run.store, run.result, run.say
-    packet, links, theme = context.packet, context.links, context.theme
+    packet, links = context.packet, context.links
+    theme = context.themes[packet.theme]
     target = staging.path_for("packet.pdf")
     key = digest("book", *(_key(context, s.id, "binder") for s in packet.inservices))
     hit = _cached_outcome(_get(store, key, "packet.pdf", target, staging))
@@ -487,11 +490,16 @@ class _Context:
 
     packet: Packet
     links: LinkTable
-    theme: Theme
+    themes: dict[str, Theme]
+    """Every theme the packet and its in-services use, by name."""
     out_dir: Path
     """The output folder as the caller named it, for messages."""
     conversions: dict[str, bytes] = field(default_factory=dict)
     """Office documents already converted by this process, so workers do not convert again."""
+
+    def theme_for(self, inservice_id: str) -> Theme:
+        """The theme of one in-service's outputs (its own, or the packet's)."""
+        return self.themes[self.packet.for_inservice(inservice_id).theme]
 
 
 @dataclass(frozen=True)
@@ -540,7 +548,10 @@ def _run_job(context: _Context, job: _Job, target: Path) -> tuple[int | None, tu
 def _lay_out(context: _Context, job: _Job, target: Path) -> tuple[int | None, tuple[str, ...]]:
     if job.kind == "html":
         html = render_html(
-            context.packet, job.inservice_id, links=context.links, theme=context.theme
+            context.packet,
+            job.inservice_id,
+            links=context.links,
+            theme=context.theme_for(job.inservice_id),
         )
         exit_if_orphaned()
         target.write_bytes(html.encode("utf-8"))
@@ -551,10 +562,11 @@ def _lay_out(context: _Context, job: _Job, target: Path) -> tuple[int | None, tu
 
     # Handouts are opened here and released with the job, so memory is bounded
     # by the largest in-service, not the whole packet.
+    packet = context.packet.for_inservice(job.inservice_id)
     binder = _scanned.take(context.packet, job.inservice_id) or open_inservice_handouts(
-        context.packet, job.inservice_id
+        packet, job.inservice_id
     )
-    bound = bind_inservice(context.packet, context.links, context.theme, binder)
+    bound = bind_inservice(packet, context.links, context.theme_for(job.inservice_id), binder)
     # A worker whose build is gone must not write into the output folder.
     exit_if_orphaned()
     target.write_bytes(bound.data)
@@ -596,7 +608,7 @@ class _Runner:
 
     def __init__(self, context: _Context, jobs: int) -> None:
         if jobs < 1:
-            raise PacketgenError(f"--jobs must be 1 or more, found {jobs}")
+            raise PacketgenError(f"jobs must be 1 or more, found {jobs}")
         self.context = context
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
@@ -888,7 +900,7 @@ def _key(context: _Context, inservice_id: str, what: str) -> str:
         json.dumps(settings, sort_keys=True),
         json.dumps(inservice.model_dump(mode="json"), sort_keys=True),
         json.dumps(numbers),
-        _theme_digest(context.theme),
+        _theme_digest(context.theme_for(inservice_id)),
         w3c_build_date() or "",
         *files,
         *images,
@@ -946,20 +958,27 @@ def _as_packet(packet_or_path: Packet | str | os.PathLike[str]) -> Packet:
     return load_packet(packet_or_path)
 
 
+def _theme_names(packet: Packet) -> list[str]:
+    """The packet's theme, then any other theme an in-service asks for."""
+    names = [packet.theme, *(s.theme for s in packet.inservices if s.theme)]
+    return list(dict.fromkeys(names))
+
+
 def _with_overrides(packet: Packet, paper: str | None, theme: str | None) -> Packet:
+    """The packet with the caller's paper and theme, for the packet and every in-service:
+    what the trainer asks for on the command line wins over the spec."""
     updates: dict[str, object] = {}
     if paper is not None:
         if paper not in ("letter", "a4"):
-            raise PacketgenError(f"--paper must be letter or a4, found {paper!r}")
+            raise PacketgenError(f"paper must be 'letter' or 'a4', found {paper!r}")
         updates["paper"] = paper
     if theme is not None:
         updates["theme"] = theme
     if not updates:
         return packet
-    copy = packet.model_copy(update=updates)
-    copy._source = packet._source
-    copy._positions = packet._positions
-    return copy
+    own = {key: None for key in updates}
+    inservices = [s.model_copy(update=own) for s in packet.inservices]
+    return packet.model_copy(update={**updates, "inservices": inservices})
 
 
 def _select(packet: Packet, only: Sequence[str] | None) -> list[str]:
@@ -982,9 +1001,9 @@ def _refuse_overwriting_inputs(packet: Packet, out: Path, selected: list[str]) -
     for inservice in packet.inservices:
         for text in _markdown_fields(inservice):
             inputs.update((packet.folder / src).resolve() for src in images_in(text))
-    if packet.theme not in BUILTIN_THEMES:
-        theme_folder = packet.folder / packet.theme
-        if theme_folder.is_dir():
+    for name in _theme_names(packet):
+        theme_folder = packet.folder / name
+        if name not in BUILTIN_THEMES and theme_folder.is_dir():
             inputs.update(p.resolve() for p in theme_folder.rglob("*") if p.is_file())
     names = [f"{i}.pdf" for i in selected] + [f"{i}.html" for i in selected] + ["packet.pdf"]
     for name in names:

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import difflib
 import errno
 import itertools
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from ._sources import Loc, SourceDoc, SourceProblems, count_digits, dotted, parse
+from ._sources import Loc, SourceDoc, SourceProblems, count_digits, dotted, parse, shallow
 from .errors import Problem, SpecError, utf8_problem
 from .markdown import MAX_MARKDOWN_CHARS, links_in
 from .spec import ITEM_KINDS, MAX_MINUTES, Packet, item_fields, url_problem
@@ -31,6 +32,7 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "check_path",
     "load_packet",
+    "packet_from_data",
 ]
 
 MAX_SPEC_BYTES = 1024 * 1024
@@ -70,6 +72,38 @@ def load_packet(path: str | os.PathLike[str]) -> Packet:
     except SourceProblems as exc:
         raise SpecError(exc.problems) from None
     return validate(doc, name=name, folder=spec_path.parent, source=spec_path)
+
+
+def packet_from_data(data: Mapping[str, Any], *, folder: str | os.PathLike[str]) -> Packet:
+    """Validate spec data (as parsed from YAML, JSON or TOML) into a :class:`Packet`.
+
+    Relative paths in ``data`` (handouts, images, a theme folder) resolve
+    against ``folder``, and nothing outside it is read. Raises
+    :class:`SpecError` listing every problem, each with its field path
+    (``inservices[0].items[2].url``); ``data`` itself is not changed.
+    """
+    if not isinstance(data, Mapping):
+        raise SpecError(
+            [
+                Problem(
+                    _DATA_NAME,
+                    None,
+                    None,
+                    "",
+                    f"expected a mapping of fields (title, inservices, …), found {_kind_of(data)}",
+                )
+            ]
+        )
+    try:
+        doc = shallow(SourceDoc(data=copy.deepcopy(dict(data))), _DATA_NAME)
+    except SourceProblems as exc:
+        raise SpecError(exc.problems) from None
+    except RecursionError:
+        raise SpecError([Problem(_DATA_NAME, None, None, "", "the data is nested too deeply")])
+    return validate(doc, name=_DATA_NAME, folder=Path(folder), source=None)
+
+
+_DATA_NAME = "<data>"
 
 
 def _read_text(path: Path, name: str) -> str:
@@ -157,6 +191,7 @@ def validate(doc: SourceDoc, *, name: str, folder: Path, source: Path | None) ->
         raise SpecError(_sorted(problems))
     assert packet is not None
     packet._source = source
+    packet._folder = folder
     packet._positions = dict(doc.positions)
     return packet
 
@@ -640,13 +675,16 @@ def _check_files(doc: SourceDoc, name: str, folder: Path) -> list[Problem]:
     problems: list[Problem] = []
     root = folder.resolve()
     sizes: dict[Path, int] = {}
-    theme = doc.data.get("theme")
-    if isinstance(theme, str) and theme not in BUILTIN_THEMES:
-        message = _find(doc.data, "theme", root, want_dir=True)
-        if message:
-            message += f" (or use a built-in theme: {', '.join(BUILTIN_THEMES)})"
-            problems.append(_at(doc, name, ("theme",), "theme", message))
     inservices = doc.data.get("inservices")
+    owners: list[tuple[Any, Loc]] = [(doc.data, ())]
+    owners += [(s, ("inservices", i)) for i, s in enumerate(_listed(inservices))]
+    for owner, at in owners:
+        theme = owner.get("theme") if isinstance(owner, dict) else None
+        if isinstance(theme, str) and theme not in BUILTIN_THEMES:
+            message = _find(owner, "theme", root, want_dir=True)
+            if message:
+                message += f" (or use a built-in theme: {', '.join(BUILTIN_THEMES)})"
+                problems.append(_at(doc, name, (*at, "theme"), dotted((*at, "theme")), message))
     for i, inservice in enumerate(inservices if isinstance(inservices, list) else []):
         items = inservice.get("items") if isinstance(inservice, dict) else None
         for j, item in enumerate(items if isinstance(items, list) else []):
@@ -693,6 +731,10 @@ def _check_files(doc: SourceDoc, name: str, folder: Path) -> list[Problem]:
         if isinstance(inservice, dict):
             problems.extend(_check_kit_files(doc, name, root, i, inservice))
     return problems
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")

@@ -403,7 +403,7 @@ class _Renderer:
             items=tuple(items),
             links=qrs,
             link_titles=titles,
-            inline_handouts=inservice.handout_placement == "inline",
+            inline_handouts=self.packet.placement(inservice) == "inline",
             kit=self.kit(inservice, facts),
         )
 

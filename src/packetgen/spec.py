@@ -6,6 +6,7 @@ Field docstrings are the user documentation: they become the descriptions in
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import re
 import unicodedata
@@ -28,6 +29,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .errors import PacketgenError
+
 __all__ = [
     "ITEM_KINDS",
     "MAX_HOURS",
@@ -37,9 +40,11 @@ __all__ = [
     "MAX_PAGES",
     "MAX_SHORT_NAME",
     "MIN_MODULE_MM",
+    "AgendaEntry",
     "Article",
     "Campaign",
     "Certificate",
+    "Contact",
     "CreditPolicy",
     "CreditRule",
     "Evaluation",
@@ -53,6 +58,7 @@ __all__ = [
     "Presentation",
     "Recording",
     "SignIn",
+    "session_times",
     "start_seconds",
     "url_problem",
 ]
@@ -261,17 +267,102 @@ def _clip(value: str) -> str:
     return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
 
 
+# A clock time as trainers write it: 6:30pm, 6:30 p.m., 6pm, 18:30, 18.30.
+_CLOCK_PART = r"(?P<{n}h>[0-9]{{1,2}})(?:[:.h](?P<{n}m>[0-9]{{2}}))?\s*(?P<{n}ap>[ap]\.?\s?m\.?)?"
+_SESSION_TIME = re.compile(
+    _CLOCK_PART.format(n="s")
+    + r"(?:\s*(?:-|\u2013|\u2014|to|until)\s*"
+    + _CLOCK_PART.format(n="e")
+    + r")?",
+    re.IGNORECASE,
+)
+_TIME_EXAMPLE = 'a time like 6:30pm or 18:30, or a span like "18:30-20:00"'
+
+
+def _clock(hours: str, minutes: str | None, ampm: str | None) -> _dt.time | None:
+    hour, minute = int(hours), int(minutes or 0)
+    if ampm:
+        if not 1 <= hour <= 12:
+            return None
+        pm = ampm.lower().startswith("p")
+        hour = hour % 12 + (12 if pm else 0)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    return _dt.time(hour, minute)
+
+
+def session_times(value: str) -> tuple[_dt.time, _dt.time | None]:
+    """Start and (optional) end of a validated ``time:`` ("18:30" or "18:30-20:00")."""
+    start, _, end = value.partition("-")
+    return _dt.time.fromisoformat(start), _dt.time.fromisoformat(end) if end else None
+
+
+def _check_time(value: str) -> str:
+    match = _SESSION_TIME.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(f"expected {_TIME_EXAMPLE}, found {_clip(value)}")
+    end_ap = match["eap"]
+    # "6:30-8pm": the end's am/pm is the start's too, unless that makes no sense.
+    start_ap = match["sap"] or (end_ap if match["eh"] is not None else None)
+    start = _clock(match["sh"], match["sm"], start_ap)
+    if start is None and match["sap"] is None and start_ap is not None:
+        start = _clock(match["sh"], match["sm"], None)
+    end = _clock(match["eh"], match["em"], end_ap) if match["eh"] is not None else None
+    if start is None or (match["eh"] is not None and end is None):
+        raise ValueError(
+            f"expected {_TIME_EXAMPLE}, found {_clip(value)}, which is not a time of day"
+        )
+    if end is not None and end <= start:
+        if start_ap is end_ap and start_ap is None and end.hour < 12 and start.hour < 12:
+            end = _dt.time(end.hour + 12, end.minute)  # "6:30-8:00" in the evening
+        if end <= start:
+            raise ValueError(
+                f"expected the end after the start, found {_clip(value)}; write it like 18:30-20:00"
+            )
+    text = start.strftime("%H:%M")
+    return f"{text}-{end.strftime('%H:%M')}" if end is not None else text
+
+
+def _time_text(value: Any) -> Any:
+    # YAML 1.1 reads 18:30 unquoted as a base-60 number; the source layer keeps
+    # such values as text, and JSON may give a bare hour.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 24:
+        return str(value)
+    return value
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def _check_email(value: str) -> str:
+    if not _EMAIL.fullmatch(value.strip()):
+        raise ValueError(f"expected an email address like name@example.org, found {_clip(value)}")
+    return value.strip()
+
+
 def _to_date(value: Any) -> Any:
     # YAML and TOML give real dates; JSON can only give a string.
     if isinstance(value, _dt.datetime):
-        raise ValueError("expected a date like 2018-03-12, found a date with a time")
+        raise ValueError(
+            f"expected only a date like 2018-03-12, found a date with a time; put the time in its"
+            f" own field on the next line: time: {value.strftime('%H:%M')}"
+        )
     if isinstance(value, _dt.date):
         return value
     if isinstance(value, str):
         try:
             return _dt.date.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"expected a date like 2018-03-12, found {value!r}") from None
+            pass
+        day, _, rest = value.strip().partition(" ")
+        with contextlib.suppress(ValueError):
+            _dt.date.fromisoformat(day)
+            if rest.strip():
+                raise ValueError(
+                    f"expected only a date like 2018-03-12, found {value!r}; put the time in its"
+                    f" own field on the next line: time: {rest.strip()}"
+                ) from None
+        raise ValueError(f"expected a date like 2018-03-12, found {value!r}")
     raise ValueError(f"expected a date like 2018-03-12, found {_describe(value)}")
 
 
@@ -304,6 +395,13 @@ Minutes = Annotated[int, Field(strict=True, ge=0, le=MAX_MINUTES)]
 Pages = Annotated[int, Field(strict=True, ge=1, le=MAX_PAGES)]
 ShortName = Annotated[str, Field(strict=True), AfterValidator(_check_short_name)]
 StartTime = Annotated[str, Field(strict=True), AfterValidator(_check_start)]
+SessionTime = Annotated[
+    str, BeforeValidator(_time_text), Field(strict=True), AfterValidator(_check_time)
+]
+"""A time of day or a span (``6:30pm``, ``18:30``, ``18:30-20:00``); kept as ``HH:MM[-HH:MM]``."""
+Email = Annotated[str, Field(strict=True), AfterValidator(_check_email)]
+Paper = Literal["letter", "a4"]
+Placement = Literal["end", "inline"]
 ModuleMm = Annotated[float, Field(strict=True, ge=MIN_MODULE_MM, le=MAX_MODULE_MM)]
 # Control characters in paths are refused by loader.check_path, with the
 # other path checks, so that a path gets one message, not two.
@@ -353,6 +451,10 @@ class _FileItem(_ItemBase):
     """Password that opens an encrypted PDF. Prefer ``password_env``."""
     password_env: OptText | None = None
     """Name of an environment variable holding the PDF's password."""
+    tagged: Literal[False] | None = None
+    """``false`` says you know this file has no accessibility tags (a scan, a
+    photo, an old PDF): the build stops warning about it, and ``--strict``
+    fails only on problems nobody has looked at yet."""
 
     @model_validator(mode="after")
     def _one_password(self) -> _FileItem:
@@ -505,6 +607,30 @@ class Certificate(_Model):
     """A PNG or JPEG of the signature, inside the packet folder."""
 
 
+class AgendaEntry(_Model):
+    """One line of the session's agenda."""
+
+    time: SessionTime | None = None
+    """When it starts (``6:30pm``, ``18:30``) or its span (``18:30-18:45``)."""
+    title: Text
+    """What happens then, e.g. ``Welcome and introductions``."""
+    presenter: OptText | None = None
+    """Who leads this part, when it is not the in-service's presenter."""
+
+
+class Contact(_Model):
+    """Who volunteers ask about the in-service."""
+
+    name: Text
+    """The contact person's name."""
+    role: OptText | None = None
+    """Their role, e.g. ``Training Coordinator``."""
+    email: Email | None = None
+    """Their email address."""
+    phone: OptText | None = None
+    """Their phone number, as it should be printed."""
+
+
 class InService(_Model):
     """One in-service training session: it becomes one binder."""
 
@@ -514,19 +640,36 @@ class InService(_Model):
     """The in-service's title."""
     date: Date | None = None
     """When the in-service is (or was) held (YYYY-MM-DD)."""
+    time: SessionTime | None = None
+    """When it starts, or its span: ``6:30pm``, ``18:30`` or ``18:30-20:00``."""
     presenter: OptText | None = None
     """Presenter's name and role."""
     location: OptText | None = None
     """Where it is held."""
+    contact: Contact | None = None
+    """Who to ask about the in-service (name, and email or phone)."""
+    objectives: Annotated[list[Text], Field(max_length=12)] = Field(default_factory=list)
+    """What volunteers will be able to do afterwards, one line each. Printed on
+    the in-service's first page; the evaluation asks about each one."""
+    agenda: Annotated[list[AgendaEntry], Field(max_length=40)] = Field(default_factory=list)
+    """The session's schedule: entries with ``time`` and ``title``, printed as an
+    agenda on the in-service's first page."""
     hours: Hours | None = None
     """In-service credit hours a volunteer earns (at most 100)."""
     summary: Prose | None = None
     """What the in-service covers (Markdown, no raw HTML)."""
     items: list[Item] = Field(default_factory=list)
     """The resources, in the order they are printed and bound."""
-    handout_placement: Literal["end", "inline"] = "end"
+    paper: Paper | None = None
+    """Paper size of this in-service's binder, when it differs from the packet's."""
+    theme: Annotated[str, Field(strict=True, min_length=1)] | None = None
+    """Theme of this in-service's binder (e.g. ``large-print``), when it differs
+    from the packet's."""
+    duplex: StrictBool | None = None
+    """Two-sided printing for this in-service's binder, when it differs from the packet's."""
+    handout_placement: Placement | None = None
     """Where the binder puts merged files: ``end`` (after the links appendix) or
-    ``inline`` (right after their item's entry)."""
+    ``inline`` (right after their item's entry). Default: the packet's."""
     signin: SignIn | None = None
     """Print a sign-in roster with the binder (``signin: {}`` for the defaults)."""
     evaluation: Evaluation | None = None
@@ -615,12 +758,16 @@ class Packet(_Model):
     """The program that hands out the packet; also the PDF's author."""
     language: Annotated[str, Field(strict=True)] = "en"
     """Language of the text as a BCP 47 tag (``en``, ``es``, ``en-US``)."""
-    paper: Literal["letter", "a4"] = "letter"
-    """Paper size: ``letter`` or ``a4``."""
+    paper: Paper = "letter"
+    """Paper size: ``letter`` or ``a4``. An in-service may set its own."""
     theme: Annotated[str, Field(strict=True, min_length=1)] = "default"
-    """``default``, ``ink-saver``, ``large-print``, or a path to a theme folder."""
+    """``default``, ``ink-saver``, ``large-print``, or a path to a theme folder.
+    An in-service may set its own."""
     duplex: StrictBool = False
     """Printing on both sides: every in-service and handout starts on a right-hand page."""
+    handout_placement: Placement = "end"
+    """Where binders put merged files: ``end`` (after the links appendix) or
+    ``inline`` (right after their item's entry). An in-service may set its own."""
     qr_error_correction: Literal["M", "Q", "H"] = "M"
     """QR error correction: ``M`` (default), ``Q`` or ``H``. Higher levels
     survive more damage; the code grows, its modules keep their size."""
@@ -648,6 +795,9 @@ class Packet(_Model):
         return value
 
     _source: Path | None = PrivateAttr(default=None)
+    _folder: Path | None = PrivateAttr(default=None)
+    _views: dict[str, Packet] = PrivateAttr(default_factory=dict)
+    _views_of: object = PrivateAttr(default=None)
     _positions: dict[tuple[str | int, ...], tuple[int, int]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
@@ -673,7 +823,42 @@ class Packet(_Model):
     @property
     def folder(self) -> Path:
         """The packet folder: relative paths in the spec resolve against it."""
-        return self._source.parent if self._source is not None else Path.cwd()
+        if self._folder is not None:
+            return self._folder
+        if self._source is not None:
+            return self._source.parent
+        # Guessing the current directory would read whatever files sit there.
+        raise PacketgenError(
+            "this Packet does not know its folder, so its files cannot be found; make it with"
+            " packetgen.load_packet(path) or packetgen.packet_from_data(data, folder=...)"
+        )
+
+    def for_inservice(self, inservice_id: str) -> Packet:
+        """The packet as one in-service's binder sees it: that in-service's own
+        ``paper``, ``theme``, ``duplex`` and ``handout_placement`` in effect."""
+        # The same object every time: stages key what they opened by the packet.
+        if self._views_of is not self:  # model_copy shares private attributes
+            self._views, self._views_of = {}, self
+        view = self._views.get(inservice_id)
+        if view is None:
+            view = self._views[inservice_id] = self._view(inservice_id)
+        return view
+
+    def _view(self, inservice_id: str) -> Packet:
+        inservice = next(s for s in self.inservices if s.id == inservice_id)
+        settings = {
+            "paper": inservice.paper or self.paper,
+            "theme": inservice.theme or self.theme,
+            "duplex": self.duplex if inservice.duplex is None else inservice.duplex,
+            "handout_placement": self.placement(inservice),
+        }
+        if all(getattr(self, key) == value for key, value in settings.items()):
+            return self
+        return self.model_copy(update=settings)
+
+    def placement(self, inservice: InService) -> str:
+        """Where ``inservice``'s binder puts merged files (its own setting or the packet's)."""
+        return inservice.handout_placement or self.handout_placement
 
     def locate(self, *loc: str | int) -> tuple[str, int | None, int | None]:
         """(file, line, column) of a field, for messages from later pipeline stages."""

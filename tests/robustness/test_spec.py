@@ -186,7 +186,9 @@ CASES = [
     Case(
         "toml-datetime-as-date",
         'title = "T"\n[[inservices]]\nid = "one"\ntitle = "One"\ndate = 2018-03-12T10:00:00\n',
-        ("inservices[0].date: expected a date like 2018-03-12, found a date with a time",),
+        (
+            "inservices[0].date: expected only a date like 2018-03-12, found a date with a time; put the time in its own field on the next line: time: 10:00",
+        ),
         name="packet.toml",
     ),
     Case(
