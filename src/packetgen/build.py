@@ -976,7 +976,7 @@ def _with_overrides(packet: Packet, paper: str | None, theme: str | None) -> Pac
         updates["theme"] = theme
     if not updates:
         return packet
-    own = {key: None for key in updates}
+    own: dict[str, object] = dict.fromkeys(updates)
     inservices = [s.model_copy(update=own) for s in packet.inservices]
     return packet.model_copy(update={**updates, "inservices": inservices})
 

@@ -99,7 +99,9 @@ def packet_from_data(data: Mapping[str, Any], *, folder: str | os.PathLike[str])
     except SourceProblems as exc:
         raise SpecError(exc.problems) from None
     except RecursionError:
-        raise SpecError([Problem(_DATA_NAME, None, None, "", "the data is nested too deeply")])
+        raise SpecError(
+            [Problem(_DATA_NAME, None, None, "", "the data is nested too deeply")]
+        ) from None
     return validate(doc, name=_DATA_NAME, folder=Path(folder), source=None)
 
 
