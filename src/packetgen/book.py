@@ -64,6 +64,8 @@ class Part:
     title: str
     path: Path
     pages: int
+    theme: Theme | None = None
+    """The binder's theme when it is not the packet's (an in-service's own ``theme``)."""
 
 
 def assemble(
@@ -84,14 +86,21 @@ def assemble(
 
     buffer = io.BytesIO()
     book = _Book(Sink(buffer), position)
-    atlas = _atlas(packet, theme)
-    stamps = _Stamps(book.sink, atlas, packet, stamp_frame(front).footer)
+    footer = stamp_frame(front).footer
+    stamps = _Stamps(book.sink, _atlas(packet, theme), packet, footer)
+    # A part on other paper or in another theme (large print) gets its "Part N"
+    # centred on its own page, in its own type.
+    own_stamps: dict[tuple[str, str], _Stamps] = {(packet.paper, theme.name): stamps}
     book.add(front_reader, 0, annotations=_contents_links(front, front_reader, book, starts))
     del front_reader
     if filler:
         book.add_blank(front_pages, stamps.blank(), PAPER_PT[packet.paper])
     digests = [front_pdf]
     for number, part in enumerate(parts, start=1):
+        view, look = packet.for_inservice(part.inservice_id), part.theme or theme
+        look_key = (view.paper, look.name)
+        if look_key not in own_stamps:
+            own_stamps[look_key] = _Stamps(book.sink, _atlas(view, look), view, footer)
         data = part.path.read_bytes()
         digests.append(data)
         reader = _read_part(data)
@@ -103,7 +112,7 @@ def assemble(
         book.add(
             reader,
             starts[part.inservice_id],
-            stamp=stamps.part(number),
+            stamp=own_stamps[look_key].part(number),
             title=part.title,
             raw=RawObjects.of(data, reader),
         )

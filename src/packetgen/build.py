@@ -447,7 +447,9 @@ def _book(run: _Run, binders: dict[str, _Done]) -> None:
     from . import book  # see _run_job for why here
 
     parts = [
-        book.Part(s.id, s.title, binders[s.id].path, binders[s.id].pages or 0)
+        book.Part(
+            s.id, s.title, binders[s.id].path, binders[s.id].pages or 0, context.theme_for(s.id)
+        )
         for s in packet.inservices
     ]
     say.note("Assembling packet.pdf")

@@ -118,9 +118,15 @@ def make_certificates(
         for s in chosen
         if s.certificate is not None and s.certificate.signature
     }
-    theme = load_theme(packet.theme, packet.folder)
+    # An in-service with its own paper or theme (large print) gets its certificates so too.
+    themes = {
+        name: load_theme(name, packet.folder)
+        for name in dict.fromkeys(packet.for_inservice(s.id).theme for s in chosen)
+    }
     with Staging(out) as staging:
         for inservice, people in lists:
+            own = packet.for_inservice(inservice.id)
+            theme = themes[own.theme]
             certificate = inservice.certificate
             assert certificate is not None
             hours = inservice_hours(packet, inservice).hours
@@ -133,7 +139,7 @@ def make_certificates(
                 )
                 if v
             )
-            size = "letter landscape" if packet.paper == "letter" else "A4 landscape"
+            size = "letter landscape" if own.paper == "letter" else "A4 landscape"
             view = _View(
                 lang=packet.language,
                 title=f"Certificates: {inservice.title}",
@@ -285,9 +291,9 @@ def _inputs(packet: Packet, attendees: str | os.PathLike[str] | None) -> Iterato
             yield packet.folder / inservice.attendees
     if attendees is not None:
         yield Path(attendees)
-    if packet.theme not in BUILTIN_THEMES:
-        theme_folder = packet.folder / packet.theme
-        if theme_folder.is_dir():
+    for name in dict.fromkeys([packet.theme, *(s.theme for s in packet.inservices if s.theme)]):
+        theme_folder = packet.folder / name
+        if name not in BUILTIN_THEMES and theme_folder.is_dir():
             yield from (p for p in theme_folder.rglob("*") if p.is_file())
 
 

@@ -1,0 +1,274 @@
+"""Per-in-service paper, theme, duplex and handout placement; the library's way in from data."""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+import pytest
+import yaml
+from pypdf import PdfReader
+
+import packetgen
+from packetgen import PacketgenError, SpecError, build, load_packet, packet_from_data
+from packetgen.cli import main
+
+from .conftest import EXAMPLE, page_texts
+
+LETTER = (612, 792)
+A4 = (595, 842)
+
+MIXED = """\
+    title: Mixed packet
+    organization: Example County CASA
+    paper: letter
+    credit:
+      article: {hours: 1}
+      recording: {running_time: true, cap: 2}
+    inservices:
+      - id: first
+        title: First in-service
+        items:
+          - kind: link
+            title: A page
+            url: https://example.org/first
+      - id: large
+        title: Large print in-service
+        paper: a4
+        theme: large-print
+        credit_log: true
+        signin: {}
+        evaluation: {}
+        summary: Read with [the guide](https://example.org/guide) at hand.
+        items:
+          - kind: article
+            title: An article about advocacy
+            source: The Example Times
+            url: https://example.org/article
+            minutes: 20
+            description: What the article says, in a sentence or two.
+          - kind: recording
+            title: A recorded webinar
+            url: https://example.org/webinar
+            minutes: 75
+            access: Registration required. Enter your contact information to watch.
+      - id: third
+        title: Third in-service
+        items:
+          - kind: note
+            title: A note
+            description: Something to read.
+"""
+
+
+def _sizes(pdf: Path) -> list[tuple[tuple[int, int], float]]:
+    """Each page's size and the smallest visible text on it, in points, after every transform."""
+    doc = pdfium.PdfDocument(str(pdf))
+    out = []
+    try:
+        for page in doc:
+            text = page.get_textpage()
+            matrix = pdfium_c.FS_MATRIX()
+            smallest = math.inf
+            for index in range(pdfium_c.FPDFText_CountChars(text)):
+                if pdfium_c.FPDFText_GetUnicode(text, index) <= 32:
+                    continue
+                pdfium_c.FPDFText_GetMatrix(text, index, ctypes.byref(matrix))
+                scale = math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c))
+                size = pdfium_c.FPDFText_GetFontSize(text, index) * scale
+                smallest = min(smallest, size)
+            width, height = page.get_size()
+            out.append(((round(width), round(height)), smallest))
+    finally:
+        doc.close()
+    return out
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("mixed")
+    spec = folder / "packet.yaml"
+    spec.write_text(MIXED.replace("\n    ", "\n").removeprefix("    "), encoding="utf-8")
+    build(load_packet(spec), folder / "out")
+    return folder / "out"
+
+
+def test_an_inservice_prints_on_its_own_paper_in_its_own_theme(mixed: Path) -> None:
+    assert {size for size, _ in _sizes(mixed / "first.pdf")} == {LETTER}
+    large = _sizes(mixed / "large.pdf")
+    assert {size for size, _ in large} == {A4}
+    # Large print is large everywhere: labels, the links appendix's instructions,
+    # the forms (sign-in, evaluation, credit log), the running header and footer.
+    assert min(smallest for _, smallest in large) >= 13.99
+    texts = page_texts(mixed / "large.pdf")
+    for words in ("Links in this packet", "Sign-in sheet", "Evaluation", "Self-study credit log"):
+        assert any(words in text for text in texts), words
+
+
+def test_the_book_keeps_each_parts_paper_and_type(mixed: Path) -> None:
+    pages = _sizes(mixed / "packet.pdf")
+    texts = page_texts(mixed / "packet.pdf")
+    large_pages = len(PdfReader(mixed / "large.pdf").pages)
+    start = next(i for i, t in enumerate(texts) if "Part 2" in t)
+    part = pages[start : start + large_pages]
+    assert {size for size, _ in part} == {A4}
+    assert min(smallest for _, smallest in part) >= 13.99  # "Part 2" stamped in large print too
+    assert {size for size, _ in pages[:start]} == {LETTER}
+    assert {size for size, _ in pages[start + large_pages :]} == {LETTER}
+    # "Part 2" is centred on the A4 page, not where a letter page's centre would be.
+    doc = pdfium.PdfDocument(str(mixed / "packet.pdf"))
+    try:
+        text = doc[start].get_textpage()
+        found = text.search("Part 2").get_next()
+        assert found is not None
+        left, _bottom, right, _top = text.get_charbox(found[0])
+        *_, end_right, _ = text.get_charbox(found[0] + found[1] - 1)
+        assert abs((left + end_right) / 2 - A4[0] / 2) < 2, (left, end_right)
+        del right
+    finally:
+        doc.close()
+
+
+def _spec(write_spec: Callable[..., Path], settings: str, inservice: str = "") -> Any:
+    return load_packet(
+        write_spec(
+            f"""\
+            title: T
+            {settings}
+            inservices:
+              - id: one
+                title: One
+                {inservice}
+                items:
+                  - kind: link
+                    title: A page
+                    url: https://example.org/
+              - id: two
+                title: Two
+            """
+        )
+    )
+
+
+def test_an_inservice_inherits_what_it_does_not_set(write_spec: Callable[..., Path]) -> None:
+    packet = _spec(write_spec, "paper: a4\n            handout_placement: inline")
+    view = packet.for_inservice("one")
+    assert (view.paper, view.theme, view.duplex) == ("a4", "default", False)
+    assert packet.placement(packet.inservices[0]) == "inline"
+    assert view is packet  # nothing of its own: the packet itself
+
+
+def test_an_inservice_overrides_the_packet(write_spec: Callable[..., Path]) -> None:
+    packet = _spec(
+        write_spec,
+        "duplex: true",
+        "paper: a4\n                theme: ink-saver\n                duplex: false\n"
+        "                handout_placement: inline",
+    )
+    one, two = packet.for_inservice("one"), packet.for_inservice("two")
+    assert (one.paper, one.theme, one.duplex) == ("a4", "ink-saver", False)
+    assert (two.paper, two.theme, two.duplex) == ("letter", "default", True)
+    assert packet.placement(packet.inservices[0]) == "inline"
+    assert packet.placement(packet.inservices[1]) == "end"
+    assert packet.for_inservice("one") is one  # one view per in-service
+
+
+def test_an_unknown_inservice_theme_is_located(write_spec: Callable[..., Path]) -> None:
+    with pytest.raises(SpecError) as info:
+        _spec(write_spec, "", "theme: my-theme")
+    (problem,) = info.value.problems
+    assert problem.field == "inservices[0].theme"
+    assert problem.line == 6
+    assert "file not found: 'my-theme'" in problem.message
+    assert "built-in theme: default, ink-saver, large-print" in problem.message
+
+
+def test_the_command_line_paper_wins_over_an_inservices_own(
+    write_spec: Callable[..., Path], packet_dir: Path
+) -> None:
+    spec = write_spec(MIXED.replace("\n    ", "\n").removeprefix("    "))
+    out = packet_dir / "out"
+    assert main(["build", str(spec), "-o", str(out), "--only", "large", "--paper", "letter"]) == 0
+    assert {size for size, _ in _sizes(out / "large.pdf")} == {LETTER}
+
+
+def test_packet_from_data_builds_the_example(tmp_path: Path) -> None:
+    folder = tmp_path / "example"
+    shutil.copytree(EXAMPLE.parent, folder)
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    before = repr(data)
+    packet = packet_from_data(data, folder=folder)
+    assert repr(data) == before  # the caller's data is not changed
+    assert packet.folder == folder
+    assert packet.source is None
+    result = build(packet, tmp_path / "out", only=[packet.inservices[1].id])
+    (binder,) = [o for o in result.outputs if o.kind == "binder"]
+    assert (binder.pages or 0) > 3
+    assert "Frequently Asked Questions" in " ".join(page_texts(binder.path))
+
+
+def test_packet_from_data_refuses_bad_data_with_every_problem(tmp_path: Path) -> None:
+    data = {
+        "title": "",
+        "paper": "legal",
+        "inservices": [
+            {
+                "id": "One",
+                "title": "One",
+                "items": [{"kind": "link", "title": "x", "url": "ftp://x"}],
+            }
+        ],
+    }
+    with pytest.raises(SpecError) as info:
+        packet_from_data(data, folder=tmp_path)
+    assert isinstance(info.value, PacketgenError)
+    fields = {(p.field, p.file) for p in info.value.problems}
+    assert fields == {
+        ("title", "<data>"),
+        ("paper", "<data>"),
+        ("inservices[0].id", "<data>"),
+        ("inservices[0].items[0].url", "<data>"),
+    }
+    assert "expected 'letter' or 'a4', found the text 'legal'" in str(info.value)
+    with pytest.raises(SpecError, match="expected a mapping of fields"):
+        packet_from_data([1, 2], folder=tmp_path)  # type: ignore[arg-type]  # wrong on purpose
+
+
+def test_packet_from_data_stays_inside_its_folder(tmp_path: Path) -> None:
+    (tmp_path / "secret.pdf").write_bytes(b"%PDF-1.4")
+    inside = tmp_path / "packet"
+    inside.mkdir()
+    data = {
+        "title": "T",
+        "inservices": [
+            {
+                "id": "one",
+                "title": "One",
+                "items": [{"kind": "handout", "title": "H", "file": "../secret.pdf"}],
+            }
+        ],
+    }
+    with pytest.raises(SpecError, match="leads outside it"):
+        packet_from_data(data, folder=inside)
+
+
+def test_a_packet_without_a_folder_says_how_to_make_one() -> None:
+    packet = packetgen.Packet.model_validate(
+        {"title": "T", "inservices": [{"id": "one", "title": "One"}]}
+    )
+    with pytest.raises(PacketgenError, match=r"packet_from_data\(data, folder=...\)"):
+        _ = packet.folder
+
+
+def test_library_errors_name_parameters_not_options(tmp_path: Path) -> None:
+    packet = load_packet(EXAMPLE)
+    with pytest.raises(PacketgenError, match=r"^paper must be 'letter' or 'a4', found 'legal'$"):
+        build(packet, tmp_path / "out", paper="legal")
+    with pytest.raises(PacketgenError, match=r"^jobs must be 1 or more, found 0$"):
+        build(packet, tmp_path / "out", jobs=0)
