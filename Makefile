@@ -102,7 +102,7 @@ schema: venv
 
 # The README's page previews, drawn from `make demo`'s output at 72 dpi:
 # output file, page, preview name.
-PREVIEWS := reading-and-viewing:1:cover advocating-webinar:3:items \
+PREVIEWS := csec-understanding:1:cover advocating-webinar:3:items \
 	advocating-webinar:4:links-appendix csec-understanding:8:binder-3-up-slides \
 	csec-understanding:5:binder-handout packet:2:book-contents \
 	csec-understanding:11:kit-signin csec-understanding:13:kit-evaluation \

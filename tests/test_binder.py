@@ -259,7 +259,12 @@ def test_warnings_name_encryption_and_untagged_files(
     _pdf, result = corpus_binder
     joined = "\n".join(result.warnings)
     assert "files/encrypted-no-user-password.pdf: was encrypted by its author" in joined
-    assert "files/scan-image-only.pdf: is not tagged" in joined
+    # Every untagged file in one line, not a warning each.
+    (untagged,) = [w for w in result.warnings if "not tagged for screen readers" in w]
+    assert "11 handout files are not tagged for screen readers: files/faq.pdf," in untagged
+    assert "files/scan-image-only.pdf" in untagged
+    assert "files/handout-photo.jpg" not in untagged  # past the five names shown
+    assert "and 6 more; `packetgen check -v " in untagged
 
 
 @pytest.mark.skipif(shutil.which("qpdf") is None, reason="qpdf not installed")

@@ -29,8 +29,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.strip() == f"packetgen, version {__version__}"
 
 
-def test_check_example_summary_matches_the_seed(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "check", str(EXAMPLE))
+def test_check_example_summary_matches_the_seed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = run(capsys, "check", str(EXAMPLE), "-o", str(tmp_path / "out"))
     assert code == 0, err
     assert err == ""
     assert out.splitlines()[0] == f"{EXAMPLE}: OK"
@@ -109,9 +111,9 @@ def test_check_bad_spec_prints_error_and_exits_1(
     assert out == ""
     assert err == (
         f"Error: {spec}:5:5: inservices[0].colour: unknown field 'colour' for this in-service"
-        " (expected one of: id, title, date, presenter, location, hours, summary, items,"
-        " handout_placement, signin, evaluation, credit_log, kit_placement, certificate,"
-        " attendees)\n"
+        " (expected one of: id, title, date, time, presenter, location, contact, objectives,"
+        " agenda, hours, summary, items, paper, theme, duplex, handout_placement, signin,"
+        " evaluation, credit_log, kit_placement, certificate, attendees)\n"
     )
     assert "Traceback" not in err
 
@@ -137,7 +139,9 @@ def test_schema_validates_the_example(capsys: pytest.CaptureFixture[str]) -> Non
     bad = dict(example, paper="A5")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema)
-    assert schema["properties"]["paper"]["description"] == "Paper size: ``letter`` or ``a4``."
+    assert schema["properties"]["paper"]["description"] == (
+        "Paper size: ``letter`` or ``a4``. An in-service may set its own."
+    )
 
 
 def test_committed_schema_is_current(capsys: pytest.CaptureFixture[str]) -> None:
@@ -186,6 +190,7 @@ def test_python_dash_m(tmp_path: Path) -> None:
 
     result = subprocess.run(
         [sys.executable, "-m", "packetgen", "check", str(EXAMPLE)],
+        cwd=tmp_path,  # the check keeps what it learns in ./out, as a build would
         capture_output=True,
         text=True,
         check=False,

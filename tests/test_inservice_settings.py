@@ -272,3 +272,13 @@ def test_library_errors_name_parameters_not_options(tmp_path: Path) -> None:
         build(packet, tmp_path / "out", paper="legal")
     with pytest.raises(PacketgenError, match=r"^jobs must be 1 or more, found 0$"):
         build(packet, tmp_path / "out", jobs=0)
+
+
+def test_check_says_which_inservices_print_differently(
+    write_spec: Callable[..., Path], packet_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = write_spec(MIXED.replace("\n    ", "\n").removeprefix("    "))
+    assert main(["check", str(spec), "-o", str(packet_dir / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "  large       prints on its own: a4 paper, large-print theme\n" in out
+    assert "  the others  letter paper, default theme, one-sided\n" in out

@@ -12,11 +12,13 @@ from PIL import Image
 from pypdf import PdfReader
 
 from packetgen import PacketgenError, SpecError, load_packet
-from packetgen.build import BuildResult
+from packetgen.build import BuildResult, packet_links
 from packetgen.certificates import make_certificates
 from packetgen.cli import main
 from packetgen.credit import credit_for, inservice_hours
-from packetgen.spec import CreditRule
+from packetgen.render import document_view
+from packetgen.spec import CreditRule, Evaluation
+from packetgen.themes import load_theme
 
 from .conftest import EXAMPLE, ExampleBuild, page_texts
 
@@ -126,7 +128,7 @@ def test_check_prints_hours_and_how(
 ) -> None:
     spec = write_spec(POLICY_SPEC)
     shutil.copy(EXAMPLE.parent / "handouts" / "faq.pdf", spec.parent / "book.pdf")
-    assert main(["check", str(spec)]) == 0
+    assert main(["check", str(spec), "-o", str(spec.parent / "out")]) == 0
     out = capsys.readouterr().out
     assert re.search(r"^  computed +6 h +computed from the credit policy$", out, re.M)
     assert "      2 h     F (film: 150 min running time = 2.5 h, capped at 2 h)" in out
@@ -152,7 +154,10 @@ def test_signin_roster_and_evaluation_in_the_binder(kit_binders: tuple[Path, Bui
     roster = [i for i, t in enumerate(pages) if t.startswith("Sign-in sheet Understanding")]
     assert roster, "no sign-in page"
     text = " ".join(pages[roster[0] : roster[0] + 2])
-    assert "March 12, 2018 · Katryn Little, Clinical Director, My Life My Choice" in text
+    assert (
+        "March 12, 2018 · 10:30 am\u201312:00 pm · Katryn Little, Clinical Director, My Life My Choice"
+        in text
+    )
     assert "1.5 hours" in text
     for header in ("NAME", "ROLE", "SIGNATURE", "CASE NUMBER"):
         assert header in text
@@ -160,12 +165,19 @@ def test_signin_roster_and_evaluation_in_the_binder(kit_binders: tuple[Path, Bui
     assert set(range(1, 25)) <= set(numbers)
     evaluation = next(t for t in pages if " Evaluation Understanding" in t)
     for question in (
-        "The in-service met its stated objectives.",
+        # The example's in-service has objectives: a statement for each, in
+        # place of the generic one.
+        "I can now explain what CSEC is and which children are most at risk.",
+        "I can now recognize the warning signs that a child may be exploited.",
+        "The presenter knew the subject well.",
         "What was the most useful part of this in-service?",
         "STRONGLY DISAGREE",
     ):
         assert question in evaluation
+    assert "stated objectives" not in evaluation
     assert "Fill it in online" in evaluation
+    # The whole form on one page: the last open question is on it too.
+    assert "What would you change, or like to learn about next?" in evaluation
 
 
 @pytest.mark.slow
@@ -268,6 +280,66 @@ def test_non_utf8_csv(tmp_path: Path) -> None:
         f"{csv}:2:4: expected UTF-8 text, found the byte 0xe9; save the list as CSV UTF-8"
         " (in Excel: Save As, then 'CSV UTF-8')"
     )
+
+
+EVALUATION_SPEC = """\
+title: T
+inservices:
+  - id: one
+    title: One
+    objectives:
+      - Recognize the signs of child trafficking
+      - Explain CASA's role after a disclosure.
+      - Use the CSEC screening tool
+    evaluation: {evaluation}
+"""
+
+
+def _questions(spec: Path) -> tuple[str, ...]:
+    packet = load_packet(spec)
+    theme = load_theme(packet.theme, packet.folder)
+    view = document_view(packet, packet_links(packet), theme, mode="print", inservice_id="one")
+    assert view.inservice is not None
+    assert view.inservice.kit is not None
+    assert view.inservice.kit.evaluation is not None
+    return view.inservice.kit.evaluation.questions
+
+
+OBJECTIVE_QUESTIONS = (
+    "I can now recognize the signs of child trafficking.",
+    "I can now explain CASA's role after a disclosure.",
+    "I can now use the CSEC screening tool.",
+)
+
+
+def test_evaluation_asks_about_each_objective(write_spec: Callable[..., Path]) -> None:
+    # The default questions: the objectives' statements take the generic one's place.
+    assert _questions(write_spec(EVALUATION_SPEC.format(evaluation="{}"))) == (
+        *OBJECTIVE_QUESTIONS,
+        "The presenter knew the subject well.",
+        "I can use what I learned in my advocacy.",
+        "The materials were useful.",
+    )
+    # The trainer's own questions are all kept, the generic one only dropped where it was.
+    own = "{questions: [Was the room comfortable?, The in-service met its stated objectives., Q2]}"
+    assert _questions(write_spec(EVALUATION_SPEC.format(evaluation=own))) == (
+        "Was the room comfortable?",
+        *OBJECTIVE_QUESTIONS,
+        "Q2",
+    )
+    assert _questions(write_spec(EVALUATION_SPEC.format(evaluation="{questions: [Q1, Q2]}"))) == (
+        *OBJECTIVE_QUESTIONS,
+        "Q1",
+        "Q2",
+    )
+
+
+def test_evaluation_without_objectives_keeps_the_default_questions(
+    write_spec: Callable[..., Path],
+) -> None:
+    spec = write_spec("title: T\ninservices:\n  - id: one\n    title: One\n    evaluation: {}\n")
+    assert _questions(spec) == tuple(Evaluation().questions)
+    assert _questions(spec)[0] == "The in-service met its stated objectives."
 
 
 KIT_SPEC = """\

@@ -61,7 +61,11 @@ def test_dates_are_dates(write_spec: Callable[..., Path]) -> None:
 def test_broken_yaml_syntax(write_spec: Callable[..., Path]) -> None:
     path = write_spec("title: T\ninservices:\n  - id: one\n    title: [unclosed\n")
     assert only(path) == (
-        f"{path}:5:1: invalid YAML syntax: expected ',' or ']', but got '<stream end>'"
+        f"{path}:4:12: not valid YAML, so nothing else was checked: a value that starts with [ is"
+        " read as a list, and this one is never closed with ]; if it is text, put it in quotes:"
+        ' title: "[unclosed"\n'
+        "        title: [unclosed\n"
+        "               ^"
     )
 
 

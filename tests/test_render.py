@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import http.server
+import math
 import os
 import re
 import shutil
@@ -14,9 +16,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ClassVar
 
+import cssselect2
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
+import tinyhtml5
 import zxingcpp
 from PIL import Image, ImageFilter
 from pypdf import PdfReader
@@ -26,6 +30,7 @@ from packetgen import BuildError, SpecError
 from packetgen.build import build, packet_links, render_html
 from packetgen.handouts import open_handout
 from packetgen.links import collect_links
+from packetgen.starter import write_starter
 
 from .conftest import EXAMPLE, page_texts
 
@@ -414,7 +419,7 @@ def test_a4_paper_and_strict_warnings(write_spec: Callable[..., Path], tmp_path:
     box = PdfReader(tmp_path / "out" / "one.pdf").pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)
     assert any("set `short_links:`" in w and "mm wide" in w for w in result.warnings)
-    with pytest.raises(packetgen.PacketgenError, match="--strict"):
+    with pytest.raises(packetgen.PacketgenError, match="strict mode treats them as errors"):
         build(spec, tmp_path / "strict", strict=True)
     assert not (tmp_path / "strict").exists()
 
@@ -546,3 +551,314 @@ def test_book_keeps_the_tags_of_every_part(example_out: Path) -> None:
                 if kid.get("/Type") != "/MCR" and "/S" in kid:
                     stack.append(kid)
     assert seen > 100
+
+
+# ---------------------------------------------------------------- the session on the first page
+
+
+SESSION = """\
+title: Child Trafficking In-service Materials
+organization: Example County CASA
+language: {language}
+advisory: Talk with your supervisor about anything that stays with you.
+inservices:
+  - id: session
+    title: Recognizing Child Trafficking
+    date: 2026-04-09
+    time: 6:30pm-8pm
+    presenter: Dana Cole, Program Director
+    location: Example County Courthouse, Room B
+    contact:
+      name: Jordan Reyes
+      role: Training Coordinator
+      email: training@example.org
+      phone: (203) 555-0142
+    objectives:
+      - Recognize the signs of child trafficking
+      - Describe how traffickers recruit young people
+      - Respond to a disclosure with support, not blame
+    agenda:
+      - {{time: "6:30pm", title: Welcome and introductions}}
+      - {{time: "6:40pm-7:10pm", title: What trafficking looks like here}}
+      - {{time: "7:10pm", title: How recruitment works}}
+      - {{time: "7:30pm", title: Break}}
+      - {{time: "7:40pm", title: Responding to a disclosure}}
+      - {{time: "7:55pm", title: Questions and evaluation, presenter: Jordan Reyes}}
+    evaluation: {{}}
+    items:
+      - kind: note
+        title: Before the session
+        description: Read the handout.
+"""
+
+OBJECTIVES = (
+    "Recognize the signs of child trafficking",
+    "Describe how traffickers recruit young people",
+    "Respond to a disclosure with support, not blame",
+)
+AGENDA_TITLES = (
+    "Welcome and introductions",
+    "What trafficking looks like here",
+    "How recruitment works",
+    "Break",
+    "Responding to a disclosure",
+    "Questions and evaluation",
+)
+
+
+def _html_tree(html: str) -> cssselect2.ElementWrapper:
+    # A line break separates words as a screen reader says them.
+    return cssselect2.ElementWrapper.from_html_root(tinyhtml5.parse(html.replace("<br>", "<br> ")))
+
+
+def _text(element: cssselect2.ElementWrapper) -> str:
+    return " ".join("".join(element.etree_element.itertext()).split())
+
+
+def _facts(cover: cssselect2.ElementWrapper) -> dict[str, str]:
+    return {
+        _text(row.query("dt")): _text(row.query("dd")) for row in cover.query_all("dl.facts > div")
+    }
+
+
+def test_session_details_in_the_html(write_spec: Callable[..., Path]) -> None:
+    spec = write_spec(SESSION.format(language="en-US"))
+    tree = _html_tree(render_html(spec))
+    cover = tree.query("section.cover")
+    assert _facts(cover) == {
+        "When": "April 9, 2026 · 6:30\u20138:00 pm",
+        "Presenter": "Dana Cole, Program Director",
+        "Location": "Example County Courthouse, Room B",
+        "Contact": "Jordan Reyes, Training Coordinator training@example.org · (203) 555-0142",
+    }
+    contact = cover.query(".contact dd")
+    assert contact.etree_element.text == "Jordan Reyes, Training Coordinator"
+    assert contact.query("br") is not None  # the name on one line, how to reach them below
+    assert _text(contact.query(".reach")) == "training@example.org · (203) 555-0142"
+    # On the screen the email and the phone can be followed.
+    links = [a.etree_element.get("href") for a in cover.query_all(".contact a")]
+    assert links == ["mailto:training@example.org", "tel:2035550142"]
+    # Headings in order, then the objectives as a list and the agenda as a table.
+    headings = [(h.local_name, _text(h)) for h in cover.query_all("h1, h2, h3")]
+    assert headings == [
+        ("h1", "Child Trafficking In-service Materials"),
+        ("h2", "Recognizing Child Trafficking"),
+        ("h3", "Objectives"),
+        ("h3", "Agenda"),
+    ]
+    assert tuple(_text(li) for li in cover.query_all(".objectives ul > li")) == OBJECTIVES
+    rows = [
+        (_text(row.query("th")), _text(row.query("td")))
+        for row in cover.query_all("table.agenda-table tr")
+    ]
+    assert rows == [
+        ("6:30 pm", "Welcome and introductions"),
+        ("6:40\u20137:10 pm", "What trafficking looks like here"),
+        ("7:10 pm", "How recruitment works"),
+        ("7:30 pm", "Break"),
+        ("7:40 pm", "Responding to a disclosure"),
+        ("7:55 pm", "Questions and evaluation Jordan Reyes"),
+    ]
+    assert all(th.etree_element.get("scope") == "row" for th in cover.query_all(".agenda-table th"))
+    assert _text(cover.query(".agenda-table .who")) == "Jordan Reyes"
+    # The time is in the line under the section's title too.
+    meta = _text(tree.query("main.inservice .meta"))
+    assert meta.startswith("April 9, 2026 · 6:30\u20138:00 pm · Dana Cole")
+
+
+@pytest.mark.parametrize(
+    ("language", "when", "first_row"),
+    [
+        ("en", "April 9, 2026 · 6:30\u20138:00 pm", "6:30 pm"),
+        ("en-GB", "April 9, 2026 · 6:30\u20138:00 pm", "6:30 pm"),
+        ("es", "2026-04-09 · 18:30\u201320:00", "18:30"),
+        ("de-DE", "2026-04-09 · 18:30\u201320:00", "18:30"),
+    ],
+)
+def test_times_are_12_hour_in_english_and_24_hour_otherwise(
+    write_spec: Callable[..., Path], language: str, when: str, first_row: str
+) -> None:
+    tree = _html_tree(render_html(write_spec(SESSION.format(language=language))))
+    assert _facts(tree.query("section.cover"))["When"] == when
+    times = [_text(th) for th in tree.query_all(".agenda-table th.time")]
+    assert times[0] == first_row
+    assert times[1] == ("6:40\u20137:10 pm" if language.startswith("en") else "18:40\u201319:10")
+
+
+@pytest.mark.parametrize(
+    ("time", "printed"),
+    [
+        ("10:30am-12pm", "10:30 am\u201312:00 pm"),
+        ("11:30-13:00", "11:30 am\u20131:00 pm"),
+        ("12:00-12:45", "12:00\u201312:45 pm"),
+        ("00:15", "12:15 am"),
+        ("9am", "9:00 am"),
+    ],
+)
+def test_twelve_hour_times_name_the_half_of_the_day_once_when_shared(
+    write_spec: Callable[..., Path], time: str, printed: str
+) -> None:
+    spec = write_spec(f"title: T\ninservices:\n  - id: one\n    title: One\n    time: {time!r}\n")
+    facts = _facts(_html_tree(render_html(spec)).query("section.cover"))
+    assert facts == {"Time": printed}
+
+
+def test_an_in_service_without_session_details_renders_as_before(
+    write_spec: Callable[..., Path],
+) -> None:
+    spec = write_spec(
+        "title: T\ninservices:\n  - id: one\n    title: One\n    date: 2018-03-12\n"
+        "    presenter: P\n    location: L\n"
+    )
+    tree = _html_tree(render_html(spec))
+    cover = tree.query("section.cover")
+    assert cover.etree_element.get("class") == "cover"
+    assert _facts(cover) == {"Date": "March 12, 2018", "Presenter": "P", "Location": "L"}
+    assert cover.query(".session-plan") is None
+    assert cover.query(".contact") is None
+    assert _text(tree.query("main.inservice .meta")) == "March 12, 2018 · P · L"
+
+
+def test_session_details_fill_the_first_page_of_the_pdf(
+    write_spec: Callable[..., Path], tmp_path: Path
+) -> None:
+    spec = write_spec(SESSION.format(language="en"))
+    build(spec, tmp_path / "out", format="pdf")
+    pdf = tmp_path / "out" / "session.pdf"
+    texts = page_texts(pdf)
+    first = texts[0]
+    for text in (
+        "April 9, 2026 · 6:30\u20138:00 pm",
+        "Jordan Reyes, Training Coordinator",
+        "training@example.org · (203) 555-0142",
+        "By the end of this in-service you will be able to:",
+        *OBJECTIVES,
+        *AGENDA_TITLES,
+        "6:40\u20137:10 pm",
+        "Talk with your supervisor",  # the advisory still fits on the page
+    ):
+        assert text in first, text
+    # One page: the contents follow on the second.
+    assert texts[1].startswith("Contents")
+    # In print the email is text, not a link (the only links are QR codes and pages).
+    uris = [
+        str(annot.get_object()["/A"].get("/URI"))
+        for page in PdfReader(pdf).pages
+        for annot in page.get("/Annots", []) or []
+        if "/A" in annot.get_object()
+    ]
+    assert not [uri for uri in uris if uri.startswith(("mailto:", "tel:"))]
+    # The headings of the cover's plan are not bookmarks.
+    titles = [entry.title for entry in _flatten(PdfReader(pdf).outline)]
+    assert "Objectives" not in titles
+    assert "Agenda" not in titles
+
+
+def test_large_print_session_details_run_on_whole_and_stay_large(
+    write_spec: Callable[..., Path], tmp_path: Path
+) -> None:
+    spec = write_spec(
+        SESSION.format(language="en").replace("title: Child", "theme: large-print\ntitle: Child")
+    )
+    build(spec, tmp_path / "out", format="pdf")
+    pdf = tmp_path / "out" / "session.pdf"
+    texts = page_texts(pdf)
+    contents = next(i for i, text in enumerate(texts) if text.startswith("Contents"))
+    # The cover runs onto a second page at 16 pt, and nothing of it is lost there.
+    assert contents == 2
+    cover = " ".join(texts[:contents])
+    for text in (*OBJECTIVES, *AGENDA_TITLES, "Jordan Reyes", "Talk with your supervisor"):
+        assert text in cover, text
+    for page in range(contents):
+        assert _smallest_text(pdf, page) >= 13.99
+
+
+def _smallest_text(pdf: Path, page: int) -> float:
+    """The smallest visible text on the page in points, stamped text's transform included."""
+    doc = pdfium.PdfDocument(str(pdf))
+    try:
+        textpage = doc[page].get_textpage()
+        matrix = pdfium_c.FS_MATRIX()
+        smallest = math.inf
+        for index in range(textpage.count_chars()):
+            if pdfium_c.FPDFText_GetUnicode(textpage.raw, index) <= 32:
+                continue
+            pdfium_c.FPDFText_GetMatrix(textpage.raw, index, ctypes.byref(matrix))
+            scale = math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c))
+            smallest = min(smallest, pdfium_c.FPDFText_GetFontSize(textpage.raw, index) * scale)
+        return smallest
+    finally:
+        doc.close()
+
+
+# ---------------------------------------------------------------- access notices
+
+
+def _badges(html: str) -> list[tuple[str, str]]:
+    """(heading, text) of every access notice."""
+    out = []
+    for badge in _html_tree(html).query_all(".badge"):
+        heading = _text(badge.query("strong"))
+        out.append((heading, _text(badge)[len(heading) :].strip()))
+    return out
+
+
+def test_the_starter_access_notice_does_not_repeat_its_heading(tmp_path: Path) -> None:
+    spec = write_starter(tmp_path / "new")
+    assert _badges(render_html(spec)) == [
+        ("Registration required", "Enter your contact information to watch.")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("access", "heading", "text"),
+    [
+        (
+            "Registration required. Enter your details.",
+            "Registration required",
+            "Enter your details.",
+        ),
+        (
+            "registration required: enter your details",
+            "Registration required",
+            "Enter your details",
+        ),
+        ("Registration required.", "Registration required", ""),
+        # Says more than the heading would: whole, under the plain heading.
+        (
+            "Registration required for members only.",
+            "How to get in",
+            "Registration required for members only.",
+        ),
+        (
+            "Create a free account to watch.",
+            "Registration required",
+            "Create a free account to watch.",
+        ),
+        ("How to get in: ask your supervisor.", "How to get in", "Ask your supervisor."),
+        ("Ask your supervisor for the link.", "How to get in", "Ask your supervisor for the link."),
+    ],
+)
+def test_access_notice_heading_and_text(
+    write_spec: Callable[..., Path], access: str, heading: str, text: str
+) -> None:
+    spec = write_spec(
+        "title: T\ninservices:\n  - id: one\n    title: One\n    items:\n"
+        f"      - kind: recording\n        title: R\n        access: {access!r}\n"
+    )
+    assert _badges(render_html(spec)) == [(heading, text)]
+
+
+def test_example_access_notices_say_registration_required_once(example_out: Path) -> None:
+    badges = [
+        badge
+        for html in sorted(example_out.glob("*.html"))
+        for badge in _badges(html.read_text(encoding="utf-8"))
+    ]
+    assert len(badges) == 2
+    for heading, text in badges:
+        assert heading == "Registration required"
+        assert "registration required" not in text.lower()
+    texts = " ".join(page_texts(example_out / "advocating-webinar.pdf"))
+    assert "Registration required Enter your contact information" in texts
+    assert "Registration required Registration required" not in texts

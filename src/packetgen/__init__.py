@@ -2,11 +2,14 @@
 
 >>> import packetgen
 >>> packet = packetgen.load_packet("packets/child-trafficking/packet.yaml")
+>>> packetgen.check(packet, "out/").problems          # doctest: +SKIP
+[]
 >>> result = packetgen.build(packet, "out/")          # doctest: +SKIP
 """
 
 from ._version import __version__
 from .build import BuildResult, OutputFile, build, packet_links, render_html
+from .checkup import CheckResult, check
 from .errors import (
     BuildError,
     HandoutError,
@@ -22,6 +25,7 @@ from .spec import InService, Item, Packet
 __all__ = [
     "BuildError",
     "BuildResult",
+    "CheckResult",
     "HandoutError",
     "InService",
     "Item",
@@ -34,6 +38,7 @@ __all__ = [
     "SpecError",
     "__version__",
     "build",
+    "check",
     "load_packet",
     "packet_from_data",
     "packet_links",

@@ -21,6 +21,7 @@ import yaml.reader
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from . import _yaml_help
 from .errors import Problem
 
 Loc = tuple[str | int, ...]
@@ -122,10 +123,20 @@ class _Composer(yaml.SafeLoader):
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]  # PyYAML stubs leave it untyped
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            # On a plain value, * and & are most likely the first letter of a
+            # text (*Important*, & more) that was meant to be quoted.
+            start = (
+                "*"
+                if isinstance(event, yaml.AliasEvent)
+                else "&"
+                if isinstance(event, yaml.ScalarEvent) and event.style in (None, "")
+                else None
+            )
             raise _Refused(
                 event.start_mark,
                 "YAML anchors and aliases (&name, *name) are not allowed in a packet spec;"
                 " write the value out in full",
+                start,
             )
         if self._depth >= _MAX_DEPTH:
             raise _Refused(event.start_mark, _TOO_DEEP)
@@ -178,10 +189,11 @@ if _CParser is not None:
 
 
 class _Refused(Exception):
-    def __init__(self, mark: Any, message: str) -> None:
+    def __init__(self, mark: Any, message: str, start: str | None = None) -> None:
         super().__init__(message)
         self.mark = mark
         self.message = message
+        self.start = start
 
 
 def _parse_yaml(text: str, name: str) -> SourceDoc:
@@ -192,7 +204,7 @@ def _parse_yaml(text: str, name: str) -> SourceDoc:
         except Exception:  # read again below, for the familiar message
             pass
         else:
-            return _walk(name, root, tagged)
+            return _walk(name, root, tagged, text)
         finally:
             fast.dispose()
     loader: _Composer | None = None
@@ -202,37 +214,25 @@ def _parse_yaml(text: str, name: str) -> SourceDoc:
         root = loader.get_single_node()
         tagged = loader.tagged
     except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        raise SourceProblems(
-            [
-                Problem(
-                    name,
-                    line,
-                    col,
-                    "",
-                    f"the control character U+{exc.character:04X} is not allowed in a spec;"
-                    " delete it",
-                )
-            ]
-        ) from None
+        problem = _yaml_help.reader_problem(text, name, exc.position, exc.character)
+        raise SourceProblems([problem]) from None
     except _Refused as exc:
-        raise SourceProblems([_problem(name, exc.mark, exc.message)]) from None
+        raise SourceProblems(
+            [_yaml_help.refused_problem(text, name, exc.mark, exc.message, exc.start)]
+        ) from None
     except RecursionError:
         raise SourceProblems([Problem(name, None, None, "", _TOO_DEEP)]) from None
     except yaml.MarkedYAMLError as exc:
-        what = exc.problem or exc.context or "invalid YAML"
-        mark = exc.problem_mark or exc.context_mark
-        raise SourceProblems([_problem(name, mark, f"invalid YAML syntax: {what}")]) from None
+        raise SourceProblems([_yaml_help.syntax_problem(text, name, exc)]) from None
     except yaml.YAMLError as exc:
         raise SourceProblems([Problem(name, None, None, "", f"invalid YAML: {exc}")]) from None
     finally:
         if loader is not None:
             loader.dispose()
-    return _walk(name, root, tagged)
+    return _walk(name, root, tagged, text)
 
 
-def _walk(name: str, root: Node | None, tagged: set[int]) -> SourceDoc:
+def _walk(name: str, root: Node | None, tagged: set[int], text: str) -> SourceDoc:
     if root is None:
         raise SourceProblems(
             [
@@ -247,7 +247,7 @@ def _walk(name: str, root: Node | None, tagged: set[int]) -> SourceDoc:
         )
     doc = SourceDoc(data=None)
     problems: list[Problem] = []
-    doc.data = _Walker(name, doc, problems, tagged).value(root, (), 0)
+    doc.data = _Walker(name, doc, problems, tagged, text).value(root, (), 0)
     if problems:
         raise SourceProblems(problems)
     return doc
@@ -255,13 +255,22 @@ def _walk(name: str, root: Node | None, tagged: set[int]) -> SourceDoc:
 
 class _Walker:
     def __init__(
-        self, name: str, doc: SourceDoc, problems: list[Problem], tagged: set[int]
+        self, name: str, doc: SourceDoc, problems: list[Problem], tagged: set[int], text: str
     ) -> None:
         self.name = name
         self.doc = doc
         self.problems = problems
         self.tagged = tagged
+        self.text = text
+        self._lines: list[str] | None = None
         self.constructor = SafeConstructor()
+
+    @property
+    def lines(self) -> list[str]:
+        """The spec's lines, split only when a problem quotes one."""
+        if self._lines is None:
+            self._lines = _yaml_help.split_lines(self.text)
+        return self._lines
 
     def value(self, node: Node, loc: Loc, depth: int) -> Any:
         self.doc.positions[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
@@ -275,7 +284,8 @@ class _Walker:
                     _problem(
                         self.name,
                         node.start_mark,
-                        f"the YAML tag {_short_tag(node.tag)} is not allowed; write plain values",
+                        f"the YAML tag {_short_tag(node.tag)} is not allowed; write plain values"
+                        + _yaml_help.tag_hint(self.lines, node.start_mark),
                         where,
                     )
                 )
@@ -289,6 +299,11 @@ class _Walker:
             try:
                 value = self.constructor.construct_object(node, deep=True)
             except (yaml.YAMLError, ValueError, OverflowError) as exc:
+                if id(node) not in self.tagged and node.tag != _INT_TAG:
+                    # A date that does not exist (2024-13-01, 2024-02-30) is only
+                    # what YAML guessed; kept as written, it is checked with the
+                    # rest of the spec instead of hiding every other mistake.
+                    return node.value
                 message = (
                     _too_long_number(node.value)
                     if node.tag == "tag:yaml.org,2002:int"
@@ -341,6 +356,9 @@ class _Walker:
 
     def _mapping(self, node: MappingNode, loc: Loc, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        # Once an item without its "- " is found, the fields after it belong to it: they
+        # repeat the first item's fields, as they should.
+        next_item: dict[str, int] | None = None  # field → its line, in that item
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
                 self.problems.append(
@@ -354,13 +372,46 @@ class _Walker:
                 continue
             key = key_node.value
             child = (*loc, key)
+            if key[:1] in _yaml_help.ODD_KEY_START:
+                # The field path would show the odd character too: name the mapping.
+                odd = _yaml_help.odd_key_problem(
+                    self.lines, self.name, _dotted(loc), key, key_node.start_mark
+                )
+                if odd is not None:
+                    self.problems.append(odd)
+                    continue
+            line = key_node.start_mark.line + 1
+            if next_item is not None:
+                if key not in next_item:
+                    next_item[key] = line
+                elif _starts_item(node, loc, key):  # one more item without its "- "
+                    new_item = _yaml_help.new_item_problem(
+                        self.lines,
+                        self.name,
+                        _dotted(child),
+                        key,
+                        key_node.start_mark,
+                        next_item[key],
+                    )
+                    if new_item is not None:
+                        self.problems.append(new_item)
+                        next_item = {key: line}
+                continue
             if key in out:
-                first = self.doc.key_positions[child]
+                first = self.doc.key_positions[child][0]
+                if _starts_item(node, loc, key):
+                    new_item = _yaml_help.new_item_problem(
+                        self.lines, self.name, _dotted(child), key, key_node.start_mark, first
+                    )
+                    if new_item is not None:
+                        self.problems.append(new_item)
+                        next_item = {key: line}
+                        continue
                 self.problems.append(
                     _problem(
                         self.name,
                         key_node.start_mark,
-                        f"duplicate key {key!r} (first given on line {first[0]});"
+                        f"duplicate key {key!r} (first given on line {first});"
                         " each field may appear once",
                         _dotted(child),
                     )
@@ -372,6 +423,15 @@ class _Walker:
             )
             out[key] = self.value(value_node, child, depth + 1)
         return out
+
+
+def _starts_item(node: MappingNode, loc: Loc, key: str) -> bool:
+    """In a list item, its first field (or kind:, id:) given again most likely
+    starts the next item, written without its "- "."""
+    if not loc or not isinstance(loc[-1], int):
+        return False
+    first = node.value[0][0]
+    return key in ("kind", "id") or (isinstance(first, ScalarNode) and key == first.value)
 
 
 # YAML 1.1 (PyYAML) reads `1:30` as 90 (base 60) and `017` as 15 (octal); a

@@ -3,19 +3,54 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .credit import InServiceHours, packet_hours
 from .links import collect_links
 from .spec import ITEM_KINDS, Packet
+
+if TYPE_CHECKING:
+    from .checkup import CheckResult
 
 
 def _hours(value: float) -> str:
     return f"{value:g}"
 
 
-def format_summary(packet: Packet, spec: Path) -> str:
-    """Describe what the spec holds: in-services, items per kind, links, files, hours."""
+def format_check(result: CheckResult, spec: Path, *, verbose: bool = False) -> str:
+    """The summary of a packet that passed :func:`packetgen.check`, its warnings after it."""
+    return format_summary(result.packet, spec, warning_lines(result, verbose=verbose))
+
+
+def warning_lines(result: CheckResult, *, verbose: bool = False) -> list[str]:
+    """``Warning: …`` lines; with ``verbose`` one per untagged handout, with its advice,
+    instead of the one line that groups them."""
+    if not verbose:
+        return [f"Warning: {w}" for w in result.warnings]
+    grouped = result.untagged_warning
+    lines = [f"Warning: {w}" for w in result.warnings if w != grouped]
+    lines += [f"Warning: {h}" for h in result.untagged if not h.acknowledged]
+    lines += [f"Note: {h}" for h in result.untagged if h.acknowledged]
+    if not result.untagged and result.packet.file_items():
+        lines.append("Every handout is tagged for screen readers.")
+    return lines
+
+
+def format_problems(problems: Sequence[str]) -> str:
+    """The problems of a failed check as one error: a single one exactly as ``build`` says it."""
+    if len(problems) == 1:
+        return problems[0]
+    head = f"{len(problems)} problems, each of which would stop `packetgen build`:"
+    return "\n".join([head, *(f"  {p}" for p in problems)])
+
+
+def format_summary(packet: Packet, spec: Path, tail: Sequence[str] | None = None) -> str:
+    """Describe what the spec holds: in-services, items per kind, links, files, hours.
+
+    ``tail`` is printed last, line by line; by default the spec's own link warnings.
+    """
     table = collect_links(packet)
     credit = packet_hours(packet)
     kinds: Counter[str] = Counter(item.kind for s in packet.inservices for item in s.items)
@@ -45,6 +80,7 @@ def format_summary(packet: Packet, spec: Path) -> str:
             f"  {inservice.id:<{width}}  {date:<10}  {hrs:>5}  {len(inservice.items):>5}"
             f"  {n_links:>5}  {n_files:>5}"
         )
+    lines.extend(_own_settings(packet, width))
     lines.append("")
     by_kind = ", ".join(f"{kind} {kinds[kind]}" for kind in ITEM_KINDS if kinds[kind])
     lines.append(f"Items by kind: {by_kind or 'none'}")
@@ -53,9 +89,34 @@ def format_summary(packet: Packet, spec: Path) -> str:
         lines.append("Hours:")
         for inservice in packet.inservices:
             lines.extend(_hours_lines(credit[inservice.id], width))
-    for warning in table.warnings:
-        lines.append(f"Warning: {warning}")
+    if tail is None:
+        tail = [f"Warning: {warning}" for warning in table.warnings]
+    lines.extend(tail)
     return "\n".join(lines)
+
+
+def _own_settings(packet: Packet, width: int) -> list[str]:
+    """The in-services that print differently from the packet, and how."""
+    lines = []
+    for inservice in packet.inservices:
+        view = packet.for_inservice(inservice.id)
+        own = [
+            f"{view.paper} paper" if view.paper != packet.paper else "",
+            f"{view.theme} theme" if view.theme != packet.theme else "",
+            ("two-sided" if view.duplex else "one-sided") if view.duplex != packet.duplex else "",
+            f"handouts {view.handout_placement}"
+            if view.handout_placement != packet.handout_placement
+            else "",
+        ]
+        if any(own):
+            lines.append(
+                f"  {inservice.id:<{width}}  prints on its own: {', '.join(o for o in own if o)}"
+            )
+    if lines:
+        sides = "two-sided" if packet.duplex else "one-sided"
+        others = f"{packet.paper} paper, {packet.theme} theme, {sides}"
+        lines = ["", *lines, f"  {'the others':<{width}}  {others}"]
+    return lines
 
 
 def _plural(n: int, word: str) -> str:

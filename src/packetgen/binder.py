@@ -49,6 +49,7 @@ from ._repro import pdf_build_date, w3c_build_date
 from ._sources import SourceDoc
 from ._stamps import DIGITS, Atlas, StampText, composed_ops, digit_keys, number_texts, qr_ops
 from ._structure import drop_keys, drop_pages, elements_on, tag_figures
+from ._untagged import UntaggedKind, advice, untagged_handouts
 from .errors import HandoutError, PacketgenError
 from .handouts import OpenedHandout, OutlineEntry, open_handout
 from .links import LinkTable, collect_links, register_handout_links
@@ -136,6 +137,11 @@ class Binder:
     """Hash of every handout's bytes (for the PDF identifier)."""
     found_links: list[tuple[int, str]] = field(default_factory=list)
     """(item index, URL) of every web link inside the handouts, in page order."""
+    untagged: list[tuple[int, UntaggedKind]] = field(default_factory=list)
+    """(item index, kind) of every handout without accessibility tags (see ``_untagged``)."""
+    problems: list[tuple[int, HandoutError]] = field(default_factory=list)
+    """(item index, why) of every file that cannot be used; such a binder cannot be bound,
+    and :func:`open_inservice_handouts` raises the first unless asked to collect them."""
 
 
 def area(paper: str) -> tuple[float, float]:
@@ -194,9 +200,14 @@ _OPENED: dict[int, tuple[Packet, dict[str, Binder]]] = {}
 
 
 def open_inservice_handouts(
-    packet: Packet, inservice_id: str, links: LinkTable | None = None
+    packet: Packet, inservice_id: str, links: LinkTable | None = None, *, collect: bool = False
 ) -> Binder:
-    """Open every file item of the in-service; number the links found in them in ``links``."""
+    """Open every file item of the in-service; number the links found in them in ``links``.
+
+    Raises the :class:`HandoutError` of the first file that cannot be used; with
+    ``collect``, returns the binder with every such file in :attr:`Binder.problems`
+    instead (``packetgen check``: one broken file must not hide the next).
+    """
     held = _OPENED.get(id(packet))
     if held is None or held[0] is not packet:
         _OPENED.clear()
@@ -204,6 +215,8 @@ def open_inservice_handouts(
     binder = held[1].get(inservice_id)
     if binder is None:
         binder = held[1][inservice_id] = _open_handouts(packet, inservice_id)
+    if binder.problems and not collect:
+        raise binder.problems[0][1]
     if links is not None:
         register_handout_links(packet, inservice_id, binder.found_links, links)
     return binder
@@ -215,43 +228,62 @@ def _open_handouts(packet: Packet, inservice_id: str) -> Binder:
     plans: list[HandoutPlan] = []
     warnings: list[str] = []
     found: list[tuple[int, str]] = []
+    untagged: list[tuple[int, UntaggedKind]] = []
+    problems: list[tuple[int, HandoutError]] = []
     digest = hashlib.sha256()
     for j, item in enumerate(inservice.items):
         if item.file is None:
             continue
-        where = packet.where("inservices", index, "items", j, "file")
-        field_path = f"inservices[{index}].items[{j}].file"
-        label = f"{where}: {field_path}: {item.file}"
-        path = packet.folder / item.file
-        password = getattr(item, "password", None)
-        env = getattr(item, "password_env", None)
-        if env:
-            password = os.environ.get(env)
-            if password is None:
-                raise HandoutError(
-                    label, f"the environment variable {env} is not set", item=item.title
-                )
+        label = f"{packet.where('inservices', index, 'items', j, 'file')}: "
+        label += f"inservices[{index}].items[{j}].file: {item.file}"
         try:
-            opened = open_handout(
-                path,
-                item=item.title,
-                pages=getattr(item, "pages", None),
-                password=password,
-                paper=PAPER_PT[packet.paper],
-            )
+            opened = _open_item(packet, item, label)
         except HandoutError as exc:
-            raise HandoutError(label, exc.detail, item=item.title) from None
-        except ValueError as exc:  # page selection
-            raise HandoutError(label, str(exc), item=item.title) from None
-        digest.update(path.read_bytes())
+            # Each file is opened on its own: the next one may have a problem of its own.
+            problems.append((j, exc))
+            continue
+        digest.update((packet.folder / item.file).read_bytes())
         for warning in opened.warnings:
             warnings.append(f"{label}: {warning}")
+        if not opened.tagged:
+            untagged.append((j, _untagged_kind(opened)))
         found.extend((j, url) for page in opened.pages for url in uri_links(page))
         layout = getattr(item, "layout", "1-up")
         plan = HandoutPlan(j, item.title, item.file, layout, opened)
         plan.pages = plan_cells(opened, layout, packet.paper)
         plans.append(plan)
-    return Binder(inservice_id, plans, warnings, digest.digest(), found)
+    return Binder(inservice_id, plans, warnings, digest.digest(), found, untagged, problems)
+
+
+def _open_item(packet: Packet, item: Any, label: str) -> OpenedHandout:
+    """One file item's handout; its problem named as the spec names the file."""
+    password = getattr(item, "password", None)
+    env = getattr(item, "password_env", None)
+    if env:
+        password = os.environ.get(env)
+        if password is None:
+            raise HandoutError(label, f"the environment variable {env} is not set", item=item.title)
+    try:
+        return open_handout(
+            packet.folder / item.file,
+            item=item.title,
+            pages=getattr(item, "pages", None),
+            password=password,
+            paper=PAPER_PT[packet.paper],
+        )
+    except HandoutError as exc:
+        raise HandoutError(label, exc.detail, item=item.title) from None
+    except ValueError as exc:  # page selection
+        raise HandoutError(label, str(exc), item=item.title) from None
+
+
+def _untagged_kind(opened: OpenedHandout) -> UntaggedKind:
+    """Where an untagged handout came from, which decides what the trainer can do."""
+    if opened.converted_from in ("png", "jpeg") or opened.pictures_only:
+        return "picture"
+    if opened.converted_from is not None:
+        return "office"
+    return "pdf"
 
 
 # ---------------------------------------------------------------- markers
@@ -897,4 +929,8 @@ def bind_files(
     binder = open_inservice_handouts(packet, "binder", links)
     bound = bind_inservice(packet, links, load_theme(packet.theme, folder), binder)
     write_bytes_atomic(Path(output), bound.data)
-    return replace(bound, warnings=(*binder.warnings, *bound.warnings))
+    # No spec to acknowledge them in and no `check -v` to ask: one line per file.
+    untagged = [
+        f"{h.file}: {advice(h.kind)}" for h in untagged_handouts(packet, "binder", binder.untagged)
+    ]
+    return replace(bound, warnings=(*binder.warnings, *untagged, *bound.warnings))

@@ -35,9 +35,10 @@ from ._conversions import converted_documents, remember_converted_documents
 from ._guarded import fingerprint
 from ._isolation import GRACE_SECONDS, die_with_parent, exit_if_orphaned, exit_reason
 from ._repro import w3c_build_date
+from ._untagged import KINDS, UntaggedHandout, UntaggedKind, untagged_handouts, untagged_warning
 from ._version import __version__
 from .credit import packet_hours
-from .errors import BuildError, LimitError, PacketgenError
+from .errors import BuildError, HandoutError, LimitError, PacketgenError
 from .links import LinkTable, collect_links, register_handout_links
 from .loader import load_packet
 from .markdown import images_in
@@ -254,15 +255,21 @@ def _build(
         themes = {name: load_theme(name, packet.folder) for name in _theme_names(packet)}
         # A build of one binder in this process takes the handouts the scan opened.
         single = selected[0] if len(selected) == 1 and jobs <= 1 and format != "html" else None
-        handout_warnings = _scan_handouts(packet, links, store, say, keep=single)
+        scans = _scan_handouts(packet, links, store, say, keep=single)
 
         result = BuildResult(
             links=[(ref.number, ref.url) for ref in links.links],
             hours={key: value.hours for key, value in packet_hours(packet).items()},
         )
         result.warnings.extend(links.warnings)
+        untagged: list[UntaggedHandout] = []
         for inservice_id in selected:
-            result.warnings.extend(handout_warnings[inservice_id])
+            result.warnings.extend(scans[inservice_id].warnings)
+            untagged += untagged_handouts(packet, inservice_id, scans[inservice_id].untagged)
+        # One line for them all: nearly every packet has a photo or someone else's PDF.
+        untagged_line = untagged_warning(untagged, packet.source)
+        if untagged_line is not None:
+            result.warnings.append(untagged_line)
 
         context = _Context(packet, links, themes, out, converted_documents())
         with Staging(out) as staging, _Runner(context, jobs) as runner:
@@ -323,19 +330,40 @@ def packet_links(packet: Packet | str | os.PathLike[str]) -> LinkTable:
 # ---------------------------------------------------------------- stages
 
 
+@dataclass(frozen=True)
+class _Scan:
+    """What the handout scan learned about one in-service."""
+
+    warnings: list[str]
+    untagged: list[tuple[int, UntaggedKind]]
+    """(item index, kind) of every handout without accessibility tags."""
+
+
+ScanProblem = tuple[str, int, HandoutError]
+"""(in-service id, item index, why) of a file that cannot be used."""
+
+
 def _scan_handouts(
-    packet: Packet, links: LinkTable, store: BuildCache, say: _Reporter, keep: str | None = None
-) -> dict[str, list[str]]:
+    packet: Packet,
+    links: LinkTable,
+    store: BuildCache,
+    say: _Reporter,
+    keep: str | None = None,
+    problems: list[ScanProblem] | None = None,
+) -> dict[str, _Scan]:
     """Number the links inside every handout (in packet order) and collect warnings.
 
     Every in-service is scanned, even with ``only``, so that numbers do not
     depend on which in-services a build writes. Scans are cached by file content.
+    A file that cannot be used raises its :class:`HandoutError`; with ``problems``
+    (``packetgen check``) it is added there instead and every other file is still
+    opened, and an in-service with such a file is not cached.
     """
-    warnings: dict[str, list[str]] = {}
+    scans: dict[str, _Scan] = {}
     for inservice in packet.inservices:
         files = [item.file for item in inservice.items if item.file is not None]
         if not files:
-            warnings[inservice.id] = []
+            scans[inservice.id] = _Scan([], [])
             continue
         view = packet.for_inservice(inservice.id)
         key = digest(
@@ -352,14 +380,22 @@ def _scan_handouts(
             say.note(f"Opening the handouts of {inservice.id}")
             from .binder import open_inservice_handouts  # see _run_job for why here
 
-            binder = open_inservice_handouts(view, inservice.id)
-            found = {"links": binder.found_links, "warnings": binder.warnings}
-            if inservice.id == keep:
-                _scanned.keep(packet, inservice.id, binder)
-            store.put_json(key, found)
+            binder = open_inservice_handouts(view, inservice.id, collect=problems is not None)
+            found = {
+                "links": binder.found_links,
+                "warnings": binder.warnings,
+                "untagged": binder.untagged,
+            }
+            if binder.problems:
+                assert problems is not None  # without it the first problem was raised
+                problems.extend((inservice.id, j, exc) for j, exc in binder.problems)
+            else:
+                if inservice.id == keep:
+                    _scanned.keep(packet, inservice.id, binder)
+                store.put_json(key, found)
         register_handout_links(packet, inservice.id, found["links"], links)
-        warnings[inservice.id] = found["warnings"]
-    return warnings
+        scans[inservice.id] = _Scan(found["warnings"], found["untagged"])
+    return scans
 
 
 class _LastScanned:
@@ -392,10 +428,11 @@ _scanned = _LastScanned()
 
 def _scan_record(value: Any) -> dict[str, Any] | None:
     """A cached handout scan, or None unless it has exactly the expected shape."""
-    if not isinstance(value, dict) or set(value) != {"links", "warnings"}:
+    if not isinstance(value, dict) or set(value) != {"links", "warnings", "untagged"}:
         return None
     found_links, found_warnings = value["links"], value["warnings"]
-    if not isinstance(found_links, list) or not isinstance(found_warnings, list):
+    found_untagged = value["untagged"]
+    if not all(isinstance(v, list) for v in (found_links, found_warnings, found_untagged)):
         return None
     pairs = [
         (number, url)
@@ -404,9 +441,18 @@ def _scan_record(value: Any) -> dict[str, Any] | None:
         for number, url in [pair]
         if type(number) is int and isinstance(url, str)
     ]
-    if len(pairs) != len(found_links) or not all(isinstance(w, str) for w in found_warnings):
+    untagged = [
+        (index, kind)
+        for pair in found_untagged
+        if isinstance(pair, list) and len(pair) == 2
+        for index, kind in [pair]
+        if type(index) is int and index >= 0 and kind in KINDS
+    ]
+    if len(pairs) != len(found_links) or len(untagged) != len(found_untagged):
         return None
-    return {"links": pairs, "warnings": list(found_warnings)}
+    if not all(isinstance(w, str) for w in found_warnings):
+        return None
+    return {"links": pairs, "warnings": list(found_warnings), "untagged": untagged}
 
 
 def _binders(run: _Run, selected: list[str]) -> dict[str, _Done]:

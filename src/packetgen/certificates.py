@@ -229,9 +229,11 @@ def _signature_url(packet: Packet, relative: str) -> str:
             f"{shown}: the signature image declares more than {MAX_SIGNATURE_PIXELS:,} pixels,"
             f" the limit; {resize}"
         ) from None
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError):
+        # Pillow's reason names its own objects (<_io.BytesIO object at 0x…>), not the file.
         raise PacketgenError(
-            f"{shown}: the signature image is damaged and cannot be read ({exc}); save it again"
+            f"{shown}: the signature image is damaged and cannot be read; open it in an image"
+            " editor and save it again as PNG or JPEG"
         ) from None
     if width * height > MAX_SIGNATURE_PIXELS:
         raise PacketgenError(

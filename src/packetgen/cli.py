@@ -40,6 +40,10 @@ one simulated copy still passes 0.6 mm modules that a copy of a copy loses
 (see README, "Why the codes are the size they are"), and two cost no more
 time than one on the example packet (about 3.3 s)."""
 
+_EXIT_OFFLINE = 3
+"""`links --check` could not look up any host: distinct from 1 (a link is broken),
+so that a script can tell "fix the spec" from "try again when online"."""
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -79,21 +83,54 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="The folder `build` will write to: what the check learns about the handouts is kept"
+    " in its build cache, so the build does not open them again.",
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Neither use nor fill the build cache of the --out folder."
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="List every handout a screen reader cannot read, where the spec names it, and what to"
+    " do about it.",
+)
 @_limit_options("the check")
-def check(spec: Path, time_limit: float, max_memory: int) -> None:
-    """Validate SPEC and every file it names, and print a summary.
+def check(
+    spec: Path, out_dir: Path, no_cache: bool, verbose: bool, time_limit: float, max_memory: int
+) -> None:
+    """Check SPEC and every file it names as `build` would, and print a summary.
 
-    Exits with 1 and lists every problem (file:line:col: field: message) when
-    the spec is invalid.
+    Opens every handout (office files through LibreOffice), picture, theme and
+    signature the way `build` does, without laying out pages. Exits with 1 and
+    lists every problem `build` would stop at, each at its line in the spec
+    (file:line:col: field: message).
     """
     from ._budget import decoding_budget
+    from ._progress import progress_display
+    from .checkup import check as run_check
 
     with (
         _limits(timeout=time_limit, max_memory=max_memory, what="the check", writes=False),
         decoding_budget(),
+        progress_display(quiet=False, verbose=False) as progress,
     ):
-        summary = _summary.format_summary(load_packet(spec), spec)
-    click.echo(summary)
+        result = run_check(spec, out_dir, cache=not no_cache, progress=progress)
+        # Inside the limits: the summary counts the pages of handouts for credit.
+        report = _summary.format_check(result, spec, verbose=verbose) if result.ok else ""
+    if not result.ok:
+        for line in _summary.warning_lines(result, verbose=verbose):
+            click.echo(line, err=True)
+        raise PacketgenError(_summary.format_problems(result.problems))
+    click.echo(report)
 
 
 @cli.command()
@@ -373,11 +410,19 @@ def links(
     """List every link of SPEC with its number, QR size and where it is used.
 
     With --check, request each link (HEAD, then GET) and say whether it works,
-    moved, is broken, or sits behind a login; exits with 1 when a link is broken.
+    moved, is broken, or sits behind a login; exits with 1 when a link is broken,
+    and with 3 when no site could be looked up at all (the computer seems to be
+    offline: nothing was checked, so no link is called broken).
     """
     from ._budget import decoding_budget
     from .build import packet_links
-    from .linkcheck import any_broken, check_links_sync, describe_links, format_reports
+    from .linkcheck import (
+        OfflineError,
+        any_broken,
+        check_links_sync,
+        describe_links,
+        format_reports,
+    )
 
     with _limits(
         timeout=time_limit,
@@ -391,7 +436,11 @@ def links(
             table = packet_links(packet)
         reports = describe_links(packet, table)
         if do_check:
-            reports = check_links_sync(reports, timeout=timeout)
+            try:
+                reports = check_links_sync(reports, timeout=timeout)
+            except OfflineError as exc:
+                click.echo(f"Error: {exc}", err=True)
+                raise click.exceptions.Exit(_EXIT_OFFLINE) from None
     for warning in table.warnings:
         click.echo(f"Warning: {warning}", err=True)
     click.echo(format_reports(reports, fmt))  # type: ignore[arg-type]  # click.Choice guarantees the literal

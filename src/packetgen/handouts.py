@@ -85,7 +85,12 @@ class OpenedHandout:
     outline: list[OutlineEntry]
     """The handout's own bookmarks, restricted to the selected pages."""
     tagged: bool
-    """Whether the PDF carries a structure tree a screen reader can use."""
+    """Whether the PDF carries a structure tree a screen reader can use. An
+    untagged handout is not a warning of its own: the build groups them into one
+    line (see :mod:`packetgen._untagged`), and ``packetgen check -v`` lists them."""
+    pictures_only: bool = False
+    """The selected pages use no font: a photo, a screenshot or a scan, whose
+    text a screen reader cannot reach even with tags."""
 
 
 # --------------------------------------------------------------------------
@@ -537,6 +542,46 @@ def _is_tagged(reader: pypdf.PdfReader) -> bool:
     return marked is not None and marked.get_object() == BooleanObject(True)
 
 
+_MAX_FORM_DEPTH = 8
+"""Forms nested deeper than this are not searched for fonts (real files nest two or three)."""
+
+
+def _uses_fonts(page: pypdf.PageObject) -> bool:
+    """Whether the page, or a form drawn on it, names a font: it has text, not just pictures.
+
+    Only read for untagged pages, to tell a scan or photo (whose text no tags
+    can reach) from a PDF that needs its author to tag it.
+    """
+    seen: set[int] = set()
+
+    def search(resources: Any, depth: int) -> bool:
+        resources = resources.get_object() if resources is not None else None
+        if not isinstance(resources, DictionaryObject) or id(resources) in seen:
+            return False
+        seen.add(id(resources))
+        fonts = resources.get("/Font")
+        fonts = fonts.get_object() if fonts is not None else None
+        if isinstance(fonts, DictionaryObject) and len(fonts) > 0:
+            return True
+        if depth >= _MAX_FORM_DEPTH:
+            return False
+        objects = resources.get("/XObject")
+        objects = objects.get_object() if objects is not None else None
+        if not isinstance(objects, DictionaryObject):
+            return False
+        for value in objects.values():
+            xobject = value.get_object()
+            if (
+                isinstance(xobject, DictionaryObject)
+                and xobject.get("/Subtype") == "/Form"
+                and search(xobject.get("/Resources"), depth + 1)
+            ):
+                return True
+        return False
+
+    return search(page.get("/Resources"), 0)
+
+
 def _check_page(page: pypdf.PageObject, number: int) -> None:
     """Touch what the binder will read, so damage shows up now rather than mid-binding."""
     box = page.mediabox
@@ -583,11 +628,6 @@ def _outline_entries(
     return entries
 
 
-_UNTAGGED = (
-    "is not tagged: a screen reader cannot read it; ask its author for an accessible version"
-)
-
-
 def _load_pdf(
     data: bytes,
     path: Path,
@@ -599,7 +639,6 @@ def _load_pdf(
     max_pages: int,
     max_decoded_bytes: int,
     converted_from: str | None,
-    untagged_warning: str = _UNTAGGED,
 ) -> OpenedHandout:
     budget = _HandoutBudget(file, item, max_decoded_bytes, key=str(path.resolve()))
     token = _LOADING.set(budget)
@@ -613,7 +652,6 @@ def _load_pdf(
             password=password,
             max_pages=max_pages,
             converted_from=converted_from,
-            untagged_warning=untagged_warning,
         )
     finally:
         _LOADING.reset(token)
@@ -636,7 +674,6 @@ def _read_pdf(
     password: str | None,
     max_pages: int,
     converted_from: str | None,
-    untagged_warning: str,
 ) -> OpenedHandout:
     notes: list[str] = []
     with _pypdf_warnings() as logged:
@@ -670,6 +707,11 @@ def _read_pdf(
             tagged = _is_tagged(reader)
         except _PDF_ERRORS as exc:
             raise _damaged(file, item, exc) from exc
+        try:
+            pictures_only = not tagged and not any(_uses_fonts(page) for page in selected)
+        except _PDF_ERRORS:
+            # Only the advice about a missing tag depends on it: never the file.
+            pictures_only = False
 
         # A duplicated page ("1,1") gets its bookmarks on its first copy only.
         index_of: dict[int, int] = {}
@@ -686,8 +728,6 @@ def _read_pdf(
     if logged:
         warnings_out.append("was damaged and has been repaired")
     warnings_out.extend(notes)
-    if not tagged:
-        warnings_out.append(untagged_warning)
     return OpenedHandout(
         path=path,
         pages=selected,
@@ -697,6 +737,7 @@ def _read_pdf(
         converted_from=converted_from,
         outline=outline,
         tagged=tagged,
+        pictures_only=pictures_only,
     )
 
 
@@ -974,11 +1015,6 @@ def open_handout(
             max_pages=max_pages,
             max_decoded_bytes=max_decoded_bytes,
             converted_from=kind,
-            # A picture of a page is never tagged; say that in picture terms.
-            untagged_warning=(
-                "is a picture: a screen reader cannot read it; "
-                "ask its author for an accessible version"
-            ),
         )
     pdf, conversion_warnings = _convert_office(
         data,

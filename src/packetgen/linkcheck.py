@@ -24,6 +24,12 @@ error      anything else: TLS problems, odd status codes (a failure)
 Sites are asked politely (a few requests per host at a time, a descriptive
 User-Agent, HEAD before GET) because trainers run this against small
 non-profit sites, and the bodies of GET requests are never downloaded.
+
+A computer that is offline cannot look up any host name, so every link would
+come back "host not found". When no link's host could be looked up and a name
+that is known to exist (:data:`CONTROL_HOSTS`) cannot be either, the check
+raises :class:`OfflineError` instead of calling every link broken; a link to
+a host that really does not exist is still broken while the computer is online.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ import json
 import re
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Literal
@@ -50,8 +56,10 @@ from .links import LinkTable, collect_links
 from .spec import Packet
 
 __all__ = [
+    "CONTROL_HOSTS",
     "USER_AGENT",
     "LinkReport",
+    "OfflineError",
     "Verdict",
     "any_broken",
     "check_links",
@@ -72,6 +80,16 @@ USER_AGENT = f"packetgen/{__version__} (link check of a printed training packet)
 they are a one-off check and not a crawler."""
 
 FAILURES: frozenset[Verdict] = frozenset({"broken", "timeout", "error"})
+
+CONTROL_HOSTS: tuple[str, ...] = ("example.org", "example.com")
+"""Host names looked up when no link's host could be: reserved for examples
+(RFC 2606) and always answered, so when none of them can be looked up either,
+the computer cannot reach the internet."""
+
+
+class OfflineError(PacketgenError):
+    """No host name could be looked up, not even a known one: the computer seems offline."""
+
 
 LOGIN_EXPECTED = "login page expected: the item says registration is required"
 
@@ -197,12 +215,16 @@ async def check_links(
     per_host: int = 2,
     concurrency: int = 8,
     user_agent: str = USER_AGENT,
+    control_hosts: Sequence[str] | None = None,
 ) -> list[LinkReport]:
     """Ask every link's site and return the reports with verdicts, in the same order.
 
     ``timeout`` bounds each request (seconds, whole answer); ``retries`` is how
     many times a timeout, connection failure or server error is tried again.
-    Never raises for a link that fails: that is what the verdict is for.
+    Never raises for a link that fails: that is what the verdict is for. Raises
+    :class:`OfflineError` when the host of no link could be looked up and none of
+    ``control_hosts`` (default :data:`CONTROL_HOSTS`) either: the computer is
+    offline, and no verdict would say anything about the links.
     """
     if not timeout > 0:
         raise PacketgenError(f"the link-check timeout must be positive, found {timeout!r}")
@@ -213,6 +235,8 @@ async def check_links(
         )
     overall = asyncio.Semaphore(concurrency)
     hosts: dict[str, asyncio.Semaphore] = {}
+    unresolved: list[str] = []
+    """The host of every link whose host could not be looked up."""
     async with httpx.AsyncClient(
         follow_redirects=True,
         timeout=httpx.Timeout(timeout),
@@ -231,14 +255,61 @@ async def check_links(
             # Host first: a task waiting for a busy host must not hold one of
             # the overall slots that links to other hosts could use meanwhile.
             async with gate, overall:
-                report = await _check_one(client, report, timeout=timeout, retries=retries)
+                report, lookup_failed = await _check_one(
+                    client, report, timeout=timeout, retries=retries
+                )
+            if lookup_failed:
+                unresolved.append(host)
             if report.short_url is None:
                 return report
             short_host = (httpx.URL(report.short_url).host or "").lower()
             async with hosts.setdefault(short_host, asyncio.Semaphore(per_host)), overall:
                 return await _check_short(client, report, timeout=timeout)
 
-        return list(await asyncio.gather(*(one(r) for r in reports)))
+        checked = list(await asyncio.gather(*(one(r) for r in reports)))
+    if reports and len(unresolved) == len(reports):
+        await _refuse_offline(checked, set(unresolved), control_hosts, timeout)
+    return checked
+
+
+async def _refuse_offline(
+    reports: list[LinkReport],
+    unresolved: set[str],
+    control_hosts: Sequence[str] | None,
+    timeout: float,
+) -> None:
+    """Raise :class:`OfflineError` when the control hosts cannot be looked up either.
+
+    A host that does not exist makes a broken link only on a computer that is
+    online, which a control host that resolves proves; without control hosts
+    nothing is proved and the links keep their verdicts.
+    """
+    controls = CONTROL_HOSTS if control_hosts is None else tuple(control_hosts)
+    if not controls:
+        return
+    for host in controls:
+        if await _resolves(host, timeout):
+            return
+    names = sorted(unresolved)
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    count = "the link" if len(reports) == 1 else f"any of the {len(reports)} links"
+    answer = "always answers" if len(controls) == 1 else "always answer"
+    raise OfflineError(
+        f"could not check {count}: no host name could be looked up, neither the links'"
+        f" ({shown}) nor {' or '.join(controls)}, which {answer}, so this computer seems to be"
+        " offline. Check its internet connection (Wi-Fi, network cable, VPN or proxy), then"
+        " run the check again"
+    )
+
+
+async def _resolves(host: str, timeout: float) -> bool:
+    """Whether ``host`` can be looked up (the address is not used)."""
+    try:
+        async with asyncio.timeout(timeout):
+            await asyncio.get_running_loop().getaddrinfo(host, 443, type=socket.SOCK_STREAM)
+    except (OSError, TimeoutError):  # socket.gaierror is an OSError
+        return False
+    return True
 
 
 def check_links_sync(
@@ -249,6 +320,7 @@ def check_links_sync(
     per_host: int = 2,
     concurrency: int = 8,
     user_agent: str = USER_AGENT,
+    control_hosts: Sequence[str] | None = None,
 ) -> list[LinkReport]:
     """:func:`check_links` for callers without an event loop (the CLI)."""
     try:
@@ -267,6 +339,7 @@ def check_links_sync(
             per_host=per_host,
             concurrency=concurrency,
             user_agent=user_agent,
+            control_hosts=control_hosts,
         )
     )
 
@@ -280,7 +353,9 @@ class _Answer:
 
 async def _check_one(
     client: httpx.AsyncClient, report: LinkReport, *, timeout: float, retries: int
-) -> LinkReport:
+) -> tuple[LinkReport, bool]:
+    """The report with its verdict, and whether it failed because the host could not be
+    looked up (see :func:`_refuse_offline`)."""
     tries = retries + 1
     for attempt in range(tries):
         last = attempt == tries - 1
@@ -288,20 +363,22 @@ async def _check_one(
             answer = await _ask(client, report.url, timeout)
         except (httpx.TimeoutException, TimeoutError):
             if last:
-                return dataclasses.replace(
+                timed_out = dataclasses.replace(
                     report,
                     verdict="timeout",
                     detail=f"no answer within {timeout:g} s{_tried(tries)}",
                 )
+                return timed_out, False
         except httpx.HTTPError as exc:
             verdict, detail, transient = _explain_failure(exc, report.url)
             if last or not transient:
-                return dataclasses.replace(
+                failed = dataclasses.replace(
                     report, verdict=verdict, detail=detail + _tried(attempt + 1)
                 )
+                return failed, _lookup_failed(exc)
         else:
             if answer.status not in _TRANSIENT or last:
-                return _judge(report, answer, attempt + 1)
+                return _judge(report, answer, attempt + 1), False
         await asyncio.sleep(_BACKOFF_S * 2**attempt)
     raise AssertionError("unreachable: the last attempt always returns")  # pragma: no cover
 
@@ -474,6 +551,11 @@ def _explain_failure(exc: httpx.HTTPError, url: str) -> tuple[Verdict, str, bool
         return "error", f"not a link that can be checked: {exc}", False
     message = str(exc) or type(exc).__name__
     return "error", f"request failed: {message}", isinstance(exc, httpx.TransportError)
+
+
+def _lookup_failed(exc: httpx.HTTPError) -> bool:
+    """Whether the request failed because its host name could not be looked up."""
+    return any(isinstance(cause, socket.gaierror) for cause in _causes(exc))
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

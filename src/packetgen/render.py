@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 import jinja2
 from jinja2.exceptions import SecurityError
@@ -32,10 +33,12 @@ from .loader import check_path
 from .markdown import is_web_url, render_markdown
 from .pdf import NO_MARGIN_BOXES
 from .qr import ErrorCorrection
-from .spec import InService, Packet
+from .spec import Contact, InService, Packet, session_times
 from .themes import Theme
 
 __all__ = [
+    "AgendaRow",
+    "ContactView",
     "DocumentView",
     "HandoutSlot",
     "InServiceView",
@@ -59,6 +62,8 @@ KIND_LABELS = {
 }
 _SELF_STUDY = ("article", "recording", "film")
 _REGISTRATION = re.compile(r"regist|sign[ -]?up|log ?in|account|password", re.IGNORECASE)
+_OBJECTIVES_QUESTION = "The in-service met its stated objectives."
+"""The default evaluation's generic question, which the objectives' own questions replace."""
 _IMAGE_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif"}
 _MAX_IMAGE_BYTES = 10 * 1024 * 1024
 _WIDE_CODE_MM = 34.0
@@ -117,11 +122,37 @@ class ItemView:
     description: Markup
     excerpt: Markup
     access: str | None
+    """The access notice's text after its heading ("" when the heading says it all)."""
     access_heading: str
     where_to_watch: tuple[str, ...]
     qr: QRView | None
     file_name: str | None
     handout: HandoutSlot | None
+
+
+@dataclass(frozen=True)
+class ContactView:
+    """Who to ask about the in-service, with the links a screen can follow."""
+
+    name: str
+    role: str | None
+    email: str | None
+    phone: str | None
+    email_uri: str | None
+    phone_uri: str | None
+
+    @property
+    def who(self) -> str:
+        return ", ".join(part for part in (self.name, self.role) if part)
+
+
+@dataclass(frozen=True)
+class AgendaRow:
+    """One line of the agenda: its time as printed, what happens, who leads it."""
+
+    time: str
+    title: str
+    presenter: str | None
 
 
 @dataclass(frozen=True)
@@ -132,12 +163,22 @@ class InServiceView:
     anchor: str
     title: str
     facts: tuple[tuple[str, str], ...]
+    """Date and time, presenter, location and credit: the cover's list, and the line
+    under the title wherever the in-service is named (contents, forms)."""
     summary: Markup
     items: tuple[ItemView, ...]
     links: tuple[QRView, ...]
     link_titles: dict[int, str]
     inline_handouts: bool = False
     kit: KitView | None = None
+    contact: ContactView | None = None
+    objectives: tuple[str, ...] = ()
+    agenda: tuple[AgendaRow, ...] = ()
+
+    @property
+    def agenda_times(self) -> bool:
+        """Whether any agenda line has a time (otherwise the time column is left out)."""
+        return any(row.time for row in self.agenda)
 
 
 @dataclass(frozen=True)
@@ -233,9 +274,113 @@ class DocumentView:
 def format_date(value: dt.date | None, lang: str) -> str | None:
     if value is None:
         return None
-    if lang.split("-")[0].lower() == "en":
+    if _english(lang):
         return f"{value:%B} {value.day}, {value.year}"
     return value.isoformat()
+
+
+def _english(lang: str) -> bool:
+    return lang.split("-")[0].lower() == "en"
+
+
+def format_time(value: str | None, lang: str) -> str | None:
+    """A validated ``time:`` as readers of ``lang`` write it: "6:30-8:00 pm" in English,
+    "18:30-20:00" otherwise (an en dash, not a hyphen, between start and end)."""
+    if value is None:
+        return None
+    start, end = session_times(value)
+    if not _english(lang):
+        return "\u2013".join(t.strftime("%H:%M") for t in (start, end) if t is not None)
+    first, first_half = _twelve_hour(start)
+    if end is None:
+        return f"{first}{_NBSP}{first_half}"
+    last, last_half = _twelve_hour(end)
+    # "6:30-8:00 pm" (en dash): the half of the day is said once when both share it.
+    if first_half == last_half:
+        return f"{first}\u2013{last}{_NBSP}{last_half}"
+    return f"{first}{_NBSP}{first_half}\u2013{last}{_NBSP}{last_half}"
+
+
+# "am" and "pm" never start a line of their own.
+_NBSP = "\u00a0"
+
+
+def _twelve_hour(value: dt.time) -> tuple[str, str]:
+    return f"{value.hour % 12 or 12}:{value.minute:02d}", "am" if value.hour < 12 else "pm"
+
+
+def _when(date: dt.date | None, time: str | None, lang: str) -> tuple[str, str] | None:
+    day, hours = format_date(date, lang), format_time(time, lang)
+    if day and hours:
+        return "When", f"{day} \u00b7 {hours}"
+    if day:
+        return "Date", day
+    if hours:
+        return "Time", hours
+    return None
+
+
+def _contact(contact: Contact | None) -> ContactView | None:
+    if contact is None:
+        return None
+    digits = re.sub(r"[^0-9+]", "", contact.phone or "")
+    return ContactView(
+        name=contact.name,
+        role=contact.role or None,
+        email=contact.email,
+        phone=contact.phone or None,
+        # Quoted, so that a "?" or "&" in the address cannot add headers to the mail.
+        email_uri=f"mailto:{quote(contact.email, safe='@+')}" if contact.email else None,
+        phone_uri=f"tel:{digits}" if len(digits.lstrip("+")) >= 3 else None,
+    )
+
+
+def _access(text: str | None) -> tuple[str | None, str]:
+    """The access notice's text and heading, without the heading's words twice.
+
+    "Registration required. Enter your details." under the heading
+    "Registration required" would print the words twice: the body starts after them.
+    """
+    if text is None or not text.strip():
+        return None, "How to get in"
+    heading = "Registration required" if _REGISTRATION.search(text) else "How to get in"
+    words = r"\s+".join(re.escape(word) for word in heading.split())
+    lead = re.match(rf"\s*{words}\b", text, re.IGNORECASE)
+    if lead is None:
+        return text, heading
+    clause = re.match(r"\s*(?:[.:;!,\u2013\u2014-]+\s*|$)", text[lead.end() :])
+    if clause is None:
+        # "Registration required for members only" says more than the heading
+        # would: it stays whole, under the plain heading.
+        return text, "How to get in"
+    rest = text[lead.end() + clause.end() :]
+    return rest[:1].upper() + rest[1:], heading
+
+
+def _evaluation_questions(questions: Sequence[str], objectives: Sequence[str]) -> tuple[str, ...]:
+    """The rated statements: one per objective in place of the generic one.
+
+    The spec's objectives are phrases that continue "you will be able to"
+    ("Recognize the signs of trafficking"), so each reads on from "I can now":
+    the volunteer rates what the cover promised, in few enough words that a
+    statement keeps to two lines of the form.
+    """
+    if not objectives:
+        return tuple(questions)
+    asked = tuple(f"I can now {_continued(o)}" for o in objectives)
+    kept = [q for q in questions if q != _OBJECTIVES_QUESTION]
+    at = questions.index(_OBJECTIVES_QUESTION) if _OBJECTIVES_QUESTION in questions else 0
+    return (*kept[:at], *asked, *kept[at:])
+
+
+def _continued(objective: str) -> str:
+    """``objective`` in the middle of a sentence, ending with a full stop."""
+    text = objective.strip().rstrip(".;")
+    first, _, rest = text.partition(" ")
+    # "Recognize" goes on in lower case; "CSEC" or "I" keep their capitals.
+    if len(first) > 1 and first[0].isupper() and first[1:].islower():
+        text = first[0].lower() + first[1:] + (" " + rest if rest else "")
+    return text if text.endswith(("?", "!")) else f"{text}."
 
 
 def _minutes(kind: str, minutes: int | None) -> str | None:
@@ -251,7 +396,8 @@ def _minutes(kind: str, minutes: int | None) -> str | None:
 
 def _hours(value: float) -> str:
     text = f"{value:g}"
-    return f"{text} hour" if value == 1 else f"{text} hours"
+    # "1.5 / hours" split over two lines of a heading reads as two facts.
+    return f"{text}{_NBSP}hour" if value == 1 else f"{text}{_NBSP}hours"
 
 
 class _Renderer:
@@ -341,10 +487,11 @@ class _Renderer:
         }
         lang = self.packet.language
         facts: list[tuple[str, str]] = []
-        date = format_date(inservice.date, lang)
+        when = _when(inservice.date, inservice.time, lang)
+        if when is not None:
+            facts.append(when)
         hours = self.hours(inservice)
         for label, value in (
-            ("Date", date),
             ("Presenter", inservice.presenter),
             ("Location", inservice.location),
             # Computed credit of 0 means nothing here earns credit: say nothing.
@@ -369,7 +516,7 @@ class _Renderer:
             ]
             target = item_url(item)
             ref = self.links.get(target) if target else None
-            access = item.access
+            access, access_heading = _access(item.access)
             items.append(
                 ItemView(
                     anchor=f"{inservice.id}-item-{j + 1}",
@@ -380,11 +527,7 @@ class _Renderer:
                     description=self.markdown(item.description, *loc, "description"),
                     excerpt=self.markdown(getattr(item, "excerpt", None), *loc, "excerpt"),
                     access=access,
-                    access_heading=(
-                        "Registration required"
-                        if access and _REGISTRATION.search(access)
-                        else "How to get in"
-                    ),
+                    access_heading=access_heading,
                     where_to_watch=tuple(getattr(item, "where_to_watch", ()) or ()),
                     qr=self.qr(ref, title=item.title, scope=inservice.id) if ref else None,
                     file_name=Path(item.file).name if item.file else None,
@@ -405,6 +548,12 @@ class _Renderer:
             link_titles=titles,
             inline_handouts=self.packet.placement(inservice) == "inline",
             kit=self.kit(inservice, facts),
+            contact=_contact(inservice.contact),
+            objectives=tuple(inservice.objectives),
+            agenda=tuple(
+                AgendaRow(format_time(entry.time, lang) or "", entry.title, entry.presenter or None)
+                for entry in inservice.agenda
+            ),
         )
 
     def hours(self, inservice: InService) -> float | None:
@@ -421,7 +570,9 @@ class _Renderer:
         if inservice.evaluation is not None:
             ref = self.links.get(inservice.evaluation.url) if inservice.evaluation.url else None
             evaluation = EvaluationView(
-                questions=tuple(inservice.evaluation.questions),
+                questions=_evaluation_questions(
+                    inservice.evaluation.questions, inservice.objectives
+                ),
                 open_questions=tuple(inservice.evaluation.open_questions),
                 qr=self.qr(ref, title="the online evaluation form", scope=f"{inservice.id}-eval")
                 if ref

@@ -15,18 +15,18 @@ from . import _cases
 from .conftest import MINIMAL, bounded, expect_error, temporaries, tree
 from .make_broken_pdfs import BOMB_BYTES, ENCRYPTIONS, make
 
-UNTAGGED = "is not tagged: a screen reader cannot read it; ask its author for an accessible version"
 REPAIRED = "was damaged and has been repaired"
 DAMAGED = "the file is damaged or incomplete (for example a truncated download), so it cannot be read as a PDF"
 
-# (case, expected pages and warnings, or the phrases of the HandoutError)
+# (case, expected pages and warnings, or the phrases of the HandoutError). None of
+# them is tagged; that is a fact of the opened handout, not one of its warnings.
 OPENS: list[tuple[str, list[str]]] = [
-    ("huge-count", [UNTAGGED]),
-    ("lying-length", [UNTAGGED]),
-    ("negative-length", [UNTAGGED]),
-    ("outline-cycle", [REPAIRED, UNTAGGED]),
-    ("broken-xref", [REPAIRED, UNTAGGED]),
-    ("no-xref", [REPAIRED, UNTAGGED]),
+    ("huge-count", []),
+    ("lying-length", []),
+    ("negative-length", []),
+    ("outline-cycle", [REPAIRED]),
+    ("broken-xref", [REPAIRED]),
+    ("no-xref", [REPAIRED]),
 ]
 FAILS: list[tuple[str, tuple[str, ...]]] = [
     ("pages-cycle", (DAMAGED, "(details: Detected cyclic page references.)")),
@@ -127,10 +127,7 @@ def test_every_encryption_variant(
     case: str, password: str | None, warnings: list[str], packet_dir: Path
 ) -> None:
     path = _write(packet_dir, case)
-    assert bounded(_cases.open_handout, path, password=password, seconds=20) == (
-        1,
-        [*warnings, UNTAGGED],
-    )
+    assert bounded(_cases.open_handout, path, password=password, seconds=20) == (1, warnings)
 
 
 @pytest.mark.parametrize(
