@@ -30,7 +30,6 @@ TEST_DEB_PACKAGES := chromium
 demo: venv system-deps office-deps
 	$(PY) -m packetgen check $(SPEC)
 	$(PY) -m packetgen build $(SPEC) -o $(OUT)
-	$(PY) -m packetgen certificates $(SPEC) -o $(OUT)
 
 test: venv system-deps office-deps test-deps
 	$(PY) -m pytest -n 2 -q
@@ -105,7 +104,8 @@ schema: venv
 PREVIEWS := csec-understanding:1:cover advocating-webinar:3:items \
 	advocating-webinar:4:links-appendix csec-understanding:8:binder-3-up-slides \
 	csec-understanding:5:binder-handout packet:2:book-contents \
-	csec-understanding:11:kit-signin csec-understanding:13:kit-evaluation \
+	csec-understanding-facilitator:1:kit-facilitator csec-understanding-facilitator:5:kit-attendance \
+	csec-understanding-facilitator:3:kit-signin csec-understanding:11:kit-evaluation \
 	reading-and-viewing:9:kit-credit-log csec-understanding-certificates:1:kit-certificate
 .PHONY: previews
 previews: demo

@@ -69,12 +69,16 @@ def test_changed_item_text_rebuilds_only_its_inservice(tmp_path: Path) -> None:
     out = tmp_path / "out"
     build(spec, out, format="pdf")
     spec.write_text(spec.read_text().replace("Read it at your own pace", "Read it slowly"))
-    # The advisory is on every cover: everything is laid out again.
-    assert len(build(spec, out, format="pdf").rebuilt) == 4
+    # The advisory is on every cover: everything is laid out again (three
+    # binders, csec-understanding's facilitator's kit and certificates, the book).
+    assert len(build(spec, out, format="pdf").rebuilt) == 6
     spec.write_text(spec.read_text().replace("The Boston program", "The program"))
     result = build(spec, out, format="pdf")
+    # The kit and the certificates are keyed as their binder is: on the whole in-service.
     assert {(o.kind, o.inservice) for o in result.rebuilt} == {
         ("binder", "csec-understanding"),
+        ("facilitator", "csec-understanding"),
+        ("certificates", "csec-understanding"),
         ("book", None),
     }
 

@@ -104,10 +104,17 @@ def test_an_inservice_prints_on_its_own_paper_in_its_own_theme(mixed: Path) -> N
     large = _sizes(mixed / "large.pdf")
     assert {size for size, _ in large} == {A4}
     # Large print is large everywhere: labels, the links appendix's instructions,
-    # the forms (sign-in, evaluation, credit log), the running header and footer.
+    # the forms (evaluation, credit log), the running header and footer; and the
+    # facilitator's kit too (its cover, run sheet, roster and attendance sheet).
     assert min(smallest for _, smallest in large) >= 13.99
     texts = page_texts(mixed / "large.pdf")
-    for words in ("Links in this packet", "Sign-in sheet", "Evaluation", "Self-study credit log"):
+    for words in ("Links in this packet", "Evaluation", "Self-study credit log"):
+        assert any(words in text for text in texts), words
+    kit = _sizes(mixed / "large-facilitator.pdf")
+    assert {size for size, _ in kit} == {A4}
+    assert min(smallest for _, smallest in kit) >= 13.99
+    texts = page_texts(mixed / "large-facilitator.pdf")
+    for words in ("Sign-in sheet", "Attendance and hours", "Evaluation"):
         assert any(words in text for text in texts), words
 
 

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from packetgen import PacketgenError, SpecError, load_packet
 from packetgen.build import BuildResult, packet_links
-from packetgen.certificates import make_certificates
+from packetgen.certificates import certificate_ids, make_certificates
 from packetgen.cli import main
 from packetgen.credit import credit_for, inservice_hours
 from packetgen.render import document_view
@@ -145,15 +145,20 @@ def kit_binders(example_build: ExampleBuild) -> tuple[Path, BuildResult]:
 
 
 @pytest.mark.slow
-def test_signin_roster_and_evaluation_in_the_binder(kit_binders: tuple[Path, BuildResult]) -> None:
+def test_evaluation_in_the_binder_and_the_roster_in_the_facilitators_kit(
+    kit_binders: tuple[Path, BuildResult],
+) -> None:
     out, _ = kit_binders
     pages = page_texts(out / "csec-understanding.pdf")
     contents = pages[1]
-    assert "Sign-in sheet" in contents
+    # One roster at the door, not one in each binder (signin: {in_binder: true} for that).
+    assert "Sign-in sheet" not in contents
     assert "Evaluation" in contents
-    roster = [i for i, t in enumerate(pages) if t.startswith("Sign-in sheet Understanding")]
+    assert not any(t.startswith("Sign-in sheet") for t in pages)
+    kit = page_texts(out / "csec-understanding-facilitator.pdf")
+    roster = [i for i, t in enumerate(kit) if t.startswith("Sign-in sheet Understanding")]
     assert roster, "no sign-in page"
-    text = " ".join(pages[roster[0] : roster[0] + 2])
+    text = " ".join(kit[roster[0] : roster[0] + 2])
     assert (
         "March 12, 2018 · 10:30 am\u201312:00 pm · Katryn Little, Clinical Director, My Life My Choice"
         in text
@@ -223,15 +228,25 @@ def test_certificates_for_200_attendees(tmp_path: Path) -> None:
     box = reader.pages[0].mediabox
     assert float(box.width) > float(box.height)  # landscape
     pages = page_texts(path)
-    for name, text in zip(names, pages, strict=True):
+    packet = load_packet(EXAMPLE)
+    inservice = next(s for s in packet.inservices if s.id == "csec-understanding")
+    ids = certificate_ids(packet, inservice, names)
+    assert len(set(ids)) == 200  # a certificate number of its own for each person
+    for name, cert_id, text in zip(names, ids, pages, strict=True):
         assert name in text
         assert (
             "Understanding and Supporting Victims of Commercial Sexual Exploitation of Children"
             in text
         )
-        assert "March 12, 2018 · 1.5 hours of in-service credit" in text
-        assert "Katryn Little" in text
-        assert "Training Coordinator, Example County CASA" in text
+        # Provider, date and time, place, hours and their kind, signer, presenter, number.
+        assert text.startswith("EXAMPLE COUNTY CASA Certificate of Completion")
+        assert (
+            "March 12, 2018 · 10:30 am\u201312:00 pm · National CASA Conference, Boston"
+            " 1.5 hours of in-service credit, in person" in text
+        )
+        assert "Katryn Little, Clinical Director, My Life My Choice Presenter" in text
+        assert "Training Coordinator, Example County CASA On behalf of the program" in text
+        assert f"Certificate no. {cert_id}" in text
 
 
 @pytest.mark.slow

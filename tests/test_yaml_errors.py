@@ -874,7 +874,8 @@ inservices:
             "colour",
             "unknown field 'colour' for this packet (expected one of: title, subtitle,"
             " organization, language, paper, theme, duplex, handout_placement,"
-            " qr_error_correction, qr_module_mm, short_links, advisory, credit, inservices)",
+            " qr_error_correction, qr_module_mm, short_links, advisory, credit, records,"
+            " inservices)",
         ),
         (4, 5, "inservices[0].title", "required field missing; add `title:`"),
         (5, 11, "inservices[0].date", "expected a date like 2018-03-12, found '2024-13-01'"),

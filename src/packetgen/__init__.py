@@ -20,13 +20,16 @@ from .errors import (
     SpecError,
 )
 from .loader import load_packet, packet_from_data
+from .records import AttendanceError, HoursReport, hours_records, write_hours
 from .spec import InService, Item, Packet
 
 __all__ = [
+    "AttendanceError",
     "BuildError",
     "BuildResult",
     "CheckResult",
     "HandoutError",
+    "HoursReport",
     "InService",
     "Item",
     "LimitError",
@@ -39,8 +42,10 @@ __all__ = [
     "__version__",
     "build",
     "check",
+    "hours_records",
     "load_packet",
     "packet_from_data",
     "packet_links",
     "render_html",
+    "write_hours",
 ]

@@ -94,7 +94,7 @@ class OutputFile:
     """One file a build wrote."""
 
     path: Path
-    kind: Literal["binder", "html", "book", "short-links"]
+    kind: Literal["binder", "facilitator", "certificates", "html", "book", "short-links"]
     inservice: str | None
     pages: int | None
     cached: bool = False
@@ -155,8 +155,11 @@ def build(
 ) -> BuildResult:
     """Build the packet's outputs into ``out_dir``.
 
-    Per in-service: ``<id>.pdf`` (the binder) and ``<id>.html``; and
-    ``packet.pdf`` with every in-service (not written when ``only`` is given).
+    Per in-service: ``<id>.pdf`` (the binder) and ``<id>.html``; with a sign-in
+    sheet, an evaluation, an agenda or certificates, ``<id>-facilitator.pdf``
+    (the facilitator's kit); with ``certificate:`` and ``attendees:``,
+    ``<id>-certificates.pdf``; and ``packet.pdf`` with every in-service (not
+    written when ``only`` is given).
     ``jobs`` in-services are laid out at once (this process and ``jobs - 1``
     worker processes); ``cache`` reuses outputs whose inputs have not changed (kept in
     ``out_dir/.packetgen-cache``).
@@ -248,7 +251,8 @@ def _build(
         selected = _select(packet, only)
         per_inservice = (format in ("pdf", "both")) + (format in ("html", "both"))
         book_too = format in ("pdf", "both") and only is None
-        say = _Reporter(progress, len(selected) * per_inservice + book_too)
+        kits = sum(len(_kits_of(packet, i)) for i in selected) if format != "html" else 0
+        say = _Reporter(progress, len(selected) * per_inservice + book_too + kits)
         _refuse_overwriting_inputs(packet, out, selected)
         store = BuildCache.open(out / CACHE_DIR_NAME) if cache else BuildCache(None)
         links = collect_links(packet)
@@ -276,6 +280,7 @@ def _build(
             run = _Run(context, staging, store, runner, result, say)
             if format in ("pdf", "both"):
                 binders = _binders(run, selected)
+                _kits(run, selected)
                 if only is None:
                     _book(run, binders)
             if format in ("html", "both"):
@@ -476,6 +481,67 @@ def _binders(run: _Run, selected: list[str]) -> dict[str, _Done]:
     return done_by_id
 
 
+KitKind = Literal["facilitator", "certificates"]
+
+
+def _kits(run: _Run, selected: list[str]) -> None:
+    """``<id>-facilitator.pdf`` and ``<id>-certificates.pdf`` for each selected
+    in-service that has them (see :func:`_kits_of`)."""
+    context, staging, result = run.context, run.staging, run.result
+    jobs = [
+        _Job(
+            kind, inservice_id, f"{inservice_id}-{kind}.pdf", _kit_key(context, inservice_id, kind)
+        )
+        for inservice_id in selected
+        for kind in _kits_of(context.packet, inservice_id)
+    ]
+    for job, done in _run_cached(jobs, run):
+        result.warnings.extend(w for w in done.warnings if w not in result.warnings)
+        result.outputs.append(
+            OutputFile(
+                staging.out_dir / job.name, job.kind, job.inservice_id, done.pages, done.cached
+            )
+        )
+
+
+def _kits_of(packet: Packet, inservice_id: str) -> list[KitKind]:
+    """The facilitator's kit, for an in-service with a sign-in sheet, an evaluation,
+    an agenda or certificates; the certificates, when it knows its attendees."""
+    inservice = next(s for s in packet.inservices if s.id == inservice_id)
+    certificates = inservice.certificate is not None and bool(inservice.attendees)
+    kits: list[KitKind] = []
+    if inservice.signin or inservice.evaluation or inservice.agenda or certificates:
+        kits.append("facilitator")
+    if certificates:
+        kits.append("certificates")
+    return kits
+
+
+def _kit_names(packet: Packet, selected: list[str]) -> list[str]:
+    """The kits' file names; refused when one is another in-service's binder
+    (in-services ``one`` and ``one-facilitator``): one would replace the other."""
+    ids = [s.id for s in packet.inservices]
+    names = []
+    for inservice_id in selected:
+        for kind in _kits_of(packet, inservice_id):
+            name = f"{inservice_id}-{kind}"
+            if name in selected:
+                where = packet.where("inservices", ids.index(name), "id")
+                raise PacketgenError(
+                    f"{where}: in-service {name!r} is bound into {name}.pdf, the file the"
+                    f" {_KIT_WORDS[kind]} of in-service {inservice_id!r} is written to; give one"
+                    " of the two another id"
+                )
+            names.append(f"{name}.pdf")
+    return names
+
+
+_KIT_WORDS: dict[KitKind, str] = {
+    "facilitator": "facilitator's kit",
+    "certificates": "certificates",
+}
+
+
 def _book(run: _Run, binders: dict[str, _Done]) -> None:
     """``packet.pdf``: the front matter, then every binder as it was written."""
     context, staging, store, result, say = run.context, run.staging, run.store, run.result, run.say
@@ -564,7 +630,7 @@ class _Run:
 
 @dataclass(frozen=True)
 class _Job:
-    kind: Literal["binder", "html"]
+    kind: Literal["binder", "html", "facilitator", "certificates"]
     inservice_id: str
     name: str
     """Output file name."""
@@ -604,6 +670,17 @@ def _lay_out(context: _Context, job: _Job, target: Path) -> tuple[int | None, tu
         exit_if_orphaned()
         target.write_bytes(html.encode("utf-8"))
         return None, ()
+    if job.kind == "facilitator" or job.kind == "certificates":
+        from .facilitator import lay_out_kit  # see below for why here
+
+        packet = context.packet.for_inservice(job.inservice_id)
+        theme = context.theme_for(job.inservice_id)
+        data, pages, warnings = lay_out_kit(
+            job.kind, packet, context.links, theme, job.inservice_id
+        )
+        exit_if_orphaned()
+        target.write_bytes(data)
+        return pages, warnings
     # Imported here, not at the top: pypdf and WeasyPrint take a quarter of a
     # second to load, which a rebuild served from the cache should not pay.
     from .binder import bind_inservice, open_inservice_handouts
@@ -955,6 +1032,22 @@ def _key(context: _Context, inservice_id: str, what: str) -> str:
     )
 
 
+def _kit_key(context: _Context, inservice_id: str, kind: KitKind) -> str:
+    """The in-service's key, and the files only its kit and certificates read:
+    the attendee list and the signature."""
+    packet = context.packet
+    inservice = next(s for s in packet.inservices if s.id == inservice_id)
+    files = [
+        _file_digest(packet, name)
+        for name in (
+            inservice.attendees if isinstance(inservice.attendees, str) else None,
+            inservice.certificate.signature if inservice.certificate else None,
+        )
+        if name
+    ]
+    return digest(_key(context, inservice_id, kind), *files)
+
+
 def _markdown_fields(inservice: object) -> Iterator[str]:
     summary = getattr(inservice, "summary", None)
     if summary:
@@ -1049,11 +1142,16 @@ def _refuse_overwriting_inputs(packet: Packet, out: Path, selected: list[str]) -
     for inservice in packet.inservices:
         for text in _markdown_fields(inservice):
             inputs.update((packet.folder / src).resolve() for src in images_in(text))
+        if isinstance(inservice.attendees, str):
+            inputs.add((packet.folder / inservice.attendees).resolve())
+        if inservice.certificate is not None and inservice.certificate.signature:
+            inputs.add((packet.folder / inservice.certificate.signature).resolve())
     for name in _theme_names(packet):
         theme_folder = packet.folder / name
         if name not in BUILTIN_THEMES and theme_folder.is_dir():
             inputs.update(p.resolve() for p in theme_folder.rglob("*") if p.is_file())
     names = [f"{i}.pdf" for i in selected] + [f"{i}.html" for i in selected] + ["packet.pdf"]
+    names += _kit_names(packet, selected)
     for name in names:
         target = (out / name).resolve()
         if target in inputs:

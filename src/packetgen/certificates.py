@@ -1,14 +1,22 @@
-"""Certificates of completion: one landscape page per attendee, in one PDF per in-service."""
+"""Certificates of completion: one landscape page per attendee, in one PDF per in-service.
+
+Each certificate carries an id of its own (``7KQ2M-XT9PA``) that a program can
+look up when an employer or a court asks whether it is real: derived from the
+packet, the in-service and the person, so a rebuild prints the same id, and with
+``certificate.verify_url`` a QR code of the page that says so.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import io
+import json
 import os
 import stat
+import unicodedata
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,19 +29,31 @@ from ._version import __version__
 from .attendees import Attendee, inline_attendees, read_attendees
 from .credit import inservice_hours
 from .errors import LimitError, PacketgenError
+from .links import short_url, to_uri
 from .loader import load_packet
 from .markdown import images_in
 from .pdf import layout_html
-from .render import format_date, render_document
+from .qr import DEFAULT_MODULE_MM, make_qr
+from .render import DELIVERY_LABELS, format_date, format_hours, format_time, render_document
 from .spec import InService, Packet
-from .themes import BUILTIN_THEMES, load_theme
+from .themes import BUILTIN_THEMES, Theme, load_theme
 
 __all__ = [
     "MAX_CERTIFICATES",
     "MAX_SIGNATURE_BYTES",
     "MAX_SIGNATURE_PIXELS",
+    "CertificateOf",
     "CertificateResult",
+    "CertificatesView",
+    "attendees_for",
+    "certificate_id",
+    "certificate_ids",
+    "certificate_page_css",
+    "certificates_pdf",
+    "certificates_view",
+    "check_count",
     "make_certificates",
+    "signature_url",
 ]
 
 MAX_CERTIFICATES = 2_000
@@ -48,6 +68,12 @@ MAX_SIGNATURE_PIXELS = 25_000_000
 """Pixels of the signature image as its header declares them (a 12 MP phone photo fits)."""
 
 _MIME = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+"""Crockford's base32: no I, L, O or U, so an id read off paper and typed
+cannot confuse a letter with a digit (or spell a word)."""
+_ID_CHARS = 10
+"""50 bits: a program issuing a million certificates has about one chance in
+two thousand of two sharing an id."""
 
 
 @dataclass
@@ -60,21 +86,202 @@ class CertificateResult:
 
 
 @dataclass(frozen=True)
-class _View:
+class CertificateOf:
+    """What one person's certificate shows of its own."""
+
+    name: str
+    id: str
+    """``XXXXX-XXXXX`` (see :func:`certificate_id`)."""
+    anchor: str
+    qr: Markup | None = None
+    """The code of the certificate's verification page (inline SVG), with ``verify_url``."""
+    qr_style: str = ""
+    verify_uri: str = ""
+    verify_label: str = ""
+    """The verification address as a person types it (no ``https://``)."""
+
+    @property
+    def verify_label_html(self) -> Markup:
+        """The address with a line break allowed only after a ``/``: the id stays whole."""
+        return Markup("/<wbr>").join(self.verify_label.split("/"))
+
+
+@dataclass(frozen=True)
+class CertificatesView:
+    """Everything the certificates of one in-service show."""
+
     lang: str
     title: str
     organization: str | None
+    """The provider of the training."""
     generator: str
     created: str | None
     css: Markup
     page_css: Markup
-    people: tuple[str, ...]
+    people: tuple[CertificateOf, ...]
     inservice_title: str
     details: str
+    """Date, time and place of the session."""
+    credit: str | None
+    """``1.5 hours of in-service credit, in person``."""
     signer: str
     signer_title: str | None
     presenter: str | None
     signature: str | None
+
+
+def certificate_id(packet: Packet, inservice: InService, name: str, occurrence: int = 1) -> str:
+    """The id of ``name``'s certificate for ``inservice``: ``XXXXX-XXXXX``.
+
+    The same for every build of the same packet (title and organization),
+    in-service (id and date) and person. The name counts without regard to
+    case, accents' encoding or spacing, so a corrected capital keeps the id;
+    ``occurrence`` tells apart two people of the same name (1 for the first
+    in the list, 2 for the second).
+    """
+    fields = [
+        "packetgen certificate v1",
+        packet.title,
+        packet.organization or "",
+        inservice.id,
+        inservice.date.isoformat() if inservice.date else "",
+        _name_key(name),
+        occurrence,
+    ]
+    raw = hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode("utf-8")).digest()
+    number = int.from_bytes(raw[:8], "big") >> (64 - 5 * _ID_CHARS)
+    chars = "".join(_ID_ALPHABET[(number >> (5 * k)) & 31] for k in reversed(range(_ID_CHARS)))
+    return f"{chars[:5]}-{chars[5:]}"
+
+
+def certificate_ids(packet: Packet, inservice: InService, names: Sequence[str]) -> list[str]:
+    """The id of each name's certificate, in order; a repeated name counts its occurrences."""
+    seen: dict[str, int] = {}
+    ids = []
+    for name in names:
+        key = _name_key(name)
+        seen[key] = seen.get(key, 0) + 1
+        ids.append(certificate_id(packet, inservice, name, seen[key]))
+    return ids
+
+
+def _name_key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", name).split()).casefold()
+
+
+def certificate_page_css(paper: str) -> str:
+    """The certificates' landscape page, for any document that prints them."""
+    size = "letter landscape" if paper == "letter" else "A4 landscape"
+    return f"@page certificate {{ size: {size}; margin: 14mm }}"
+
+
+def certificates_view(
+    packet: Packet,
+    inservice: InService,
+    people: Sequence[Attendee],
+    *,
+    signature: str | None,
+) -> CertificatesView:
+    """The certificates of ``people`` for ``inservice``, the signature as a ``data:`` URL.
+
+    ``packet`` is the in-service's own view (``packet.for_inservice``), for its paper.
+    """
+    certificate = inservice.certificate
+    assert certificate is not None
+    lang = packet.language
+    hours = inservice_hours(packet, inservice).hours
+    details = " · ".join(
+        v
+        for v in (
+            format_date(inservice.date, lang),
+            format_time(inservice.time, lang),
+            inservice.location,
+        )
+        if v
+    )
+    credit = (
+        f"{format_hours(hours)} of in-service credit, {DELIVERY_LABELS[inservice.delivery]}"
+        if hours
+        else None
+    )
+    ids = certificate_ids(packet, inservice, [p.name for p in people])
+    return CertificatesView(
+        lang=lang,
+        title=f"Certificates: {inservice.title}",
+        organization=packet.organization,
+        generator=f"packetgen {__version__}",
+        created=w3c_build_date(),
+        # The theme's stylesheet is handed to the layout, parsed once per process.
+        css=Markup(""),
+        page_css=Markup(certificate_page_css(packet.paper)),
+        people=tuple(
+            _certificate_of(packet, inservice, person.name, cert_id, n)
+            for n, (person, cert_id) in enumerate(zip(people, ids, strict=True), start=1)
+        ),
+        inservice_title=inservice.title,
+        details=details,
+        credit=credit,
+        signer=certificate.signer,
+        signer_title=certificate.signer_title,
+        presenter=inservice.presenter,
+        signature=signature,
+    )
+
+
+def _certificate_of(
+    packet: Packet, inservice: InService, name: str, cert_id: str, number: int
+) -> CertificateOf:
+    anchor = f"{inservice.id}-certificate-{number}"
+    template = inservice.certificate.verify_url if inservice.certificate else None
+    if template is None:
+        return CertificateOf(name, cert_id, anchor)
+    url = template.replace("{id}", cert_id)
+    code = make_qr(url, packet.qr_error_correction)
+    # Never smaller than the default: a certificate is copied and faxed for years.
+    size = code.size_mm(max(packet.qr_module_mm, DEFAULT_MODULE_MM))
+    label = short_url(url)
+    svg = code.svg(
+        title=f"QR code to verify this certificate: {label}",
+        element_id=f"{anchor}-qr",
+        size_mm=size,
+    )
+    return CertificateOf(
+        name,
+        cert_id,
+        anchor,
+        qr=Markup(svg),
+        qr_style=f"--qr-size: {size:.2f}mm",
+        verify_uri=to_uri(url),
+        verify_label=label,
+    )
+
+
+def certificates_pdf(
+    packet: Packet,
+    inservice_id: str,
+    theme: Theme,
+    people: Sequence[Attendee],
+    *,
+    signature: str | None,
+) -> bytes:
+    """The certificates of ``people`` for one in-service, as a PDF.
+
+    ``packet`` is the in-service's own view (``packet.for_inservice``): its
+    paper and theme are the certificates' too. ``signature`` is
+    :func:`signature_url`'s, read before any layout starts.
+    """
+    inservice = next(s for s in packet.inservices if s.id == inservice_id)
+    view = certificates_view(packet, inservice, people, signature=signature)
+    html = render_document(view, theme, "certificates.html.j2")
+    layout = layout_html(
+        html,
+        base=packet.folder,
+        roots=(packet.folder, *theme.roots),
+        what=f"{inservice_id}-certificates.pdf",
+        stylesheets=[theme.print_css],
+    )
+    seed = hashlib.sha256(html.encode("utf-8")).hexdigest().encode("ascii")[:32]
+    return layout.write(identifier=seed)
 
 
 def make_certificates(
@@ -109,15 +316,11 @@ def make_certificates(
     # oversized run stops at once instead of after minutes of work.
     lists: list[tuple[InService, list[Attendee]]] = []
     for inservice in chosen:
-        people, warnings_found = _people(packet, inservice.id, attendees)
+        people, warnings_found = attendees_for(packet, inservice.id, attendees)
         result.warnings.extend(warnings_found)
         lists.append((inservice, people))
-    _check_count(lists)
-    signatures = {
-        s.id: _signature_url(packet, s.certificate.signature)
-        for s in chosen
-        if s.certificate is not None and s.certificate.signature
-    }
+    check_count(lists)
+    signatures = {s.id: signature_url(packet, s) for s in chosen}
     # An in-service with its own paper or theme (large print) gets its certificates so too.
     themes = {
         name: load_theme(name, packet.folder)
@@ -126,52 +329,18 @@ def make_certificates(
     with Staging(out) as staging:
         for inservice, people in lists:
             own = packet.for_inservice(inservice.id)
-            theme = themes[own.theme]
-            certificate = inservice.certificate
-            assert certificate is not None
-            hours = inservice_hours(packet, inservice).hours
-            details = " · ".join(
-                v
-                for v in (
-                    format_date(inservice.date, packet.language),
-                    f"{hours:g} hours of in-service credit" if hours else None,
-                    inservice.location,
-                )
-                if v
+            data = certificates_pdf(
+                own, inservice.id, themes[own.theme], people, signature=signatures[inservice.id]
             )
-            size = "letter landscape" if own.paper == "letter" else "A4 landscape"
-            view = _View(
-                lang=packet.language,
-                title=f"Certificates: {inservice.title}",
-                organization=packet.organization,
-                generator=f"packetgen {__version__}",
-                created=w3c_build_date(),
-                css=Markup(theme.print_css),
-                page_css=Markup(f"@page certificate {{ size: {size}; margin: 14mm }}"),
-                people=tuple(p.name for p in people),
-                inservice_title=inservice.title,
-                details=details,
-                signer=certificate.signer,
-                signer_title=certificate.signer_title,
-                presenter=inservice.presenter,
-                signature=signatures.get(inservice.id),
-            )
-            html = render_document(view, theme, "certificates.html.j2")
-            layout = layout_html(
-                html,
-                base=packet.folder,
-                roots=(packet.folder, *theme.roots),
-                what=f"{inservice.id}-certificates.pdf",
-            )
-            seed = hashlib.sha256(html.encode("utf-8")).hexdigest().encode("ascii")[:32]
             target = staging.path_for(f"{inservice.id}-certificates.pdf")
-            staging.write_bytes(target, layout.write(identifier=seed))
+            staging.write_bytes(target, data)
             result.outputs.append((out / f"{inservice.id}-certificates.pdf", len(people)))
         staging.commit()
     return result
 
 
-def _check_count(lists: list[tuple[InService, list[Attendee]]]) -> None:
+def check_count(lists: Sequence[tuple[InService, Sequence[Attendee]]]) -> None:
+    """Refuse, before anything is laid out, more certificates than one run makes."""
     total = sum(len(people) for _inservice, people in lists)
     if total <= MAX_CERTIFICATES:
         return
@@ -187,9 +356,11 @@ def _check_count(lists: list[tuple[InService, list[Attendee]]]) -> None:
     )
 
 
-def _people(
-    packet: Packet, inservice_id: str, override: str | os.PathLike[str] | None
+def attendees_for(
+    packet: Packet, inservice_id: str, override: str | os.PathLike[str] | None = None
 ) -> tuple[list[Attendee], list[str]]:
+    """The in-service's attendees (``override``, a CSV, wins over the spec) and
+    warnings about them (a name listed twice)."""
     if override is not None:
         return read_attendees(Path(override))
     inservice = next(s for s in packet.inservices if s.id == inservice_id)
@@ -202,6 +373,13 @@ def _people(
         f"in-service {inservice_id!r} has no attendees: give --attendees attendees.csv"
         " (a CSV with a name column) or `attendees:` in the spec"
     )
+
+
+def signature_url(packet: Packet, inservice: InService) -> str | None:
+    """The in-service's signature image as a ``data:`` URL, or None without one."""
+    if inservice.certificate is None or not inservice.certificate.signature:
+        return None
+    return _signature_url(packet, inservice.certificate.signature)
 
 
 def _signature_url(packet: Packet, relative: str) -> str:

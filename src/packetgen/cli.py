@@ -283,7 +283,9 @@ def build(
         for warning in result.warnings:
             click.echo(f"Warning: {warning}", err=True)
         for output in result.outputs:
-            pages = f" ({output.pages} pages)" if output.pages else ""
+            what = "certificate" if output.kind == "certificates" else "page"
+            count = output.pages or 0
+            pages = f" ({count} {what}{'' if count == 1 else 's'})" if count else ""
             unchanged = ", unchanged" if output.cached else ""
             click.echo(f"Wrote {output.path}{pages}{unchanged}")
     if verify_after or verify_photocopies is not None:
@@ -297,10 +299,18 @@ def build(
             packet = load_packet(spec)
             for output in result.outputs:
                 if output.path.suffix == ".pdf":
+                    # A kit's and a certificate's codes (the evaluation form, the
+                    # verification address) are not the packet's links: they only
+                    # have to scan.
+                    spec_links = output.kind in ("binder", "book")
                     report = verify_pdf(
-                        output.path, packet=packet, inservice=output.inservice, photocopies=copies
+                        output.path,
+                        packet=packet if spec_links else None,
+                        inservice=output.inservice if spec_links else None,
+                        photocopies=copies,
                     )
-                    if not report.ok:
+                    nothing_to_scan = not spec_links and not report.codes
+                    if not report.ok and not nothing_to_scan:
                         failed.append(format_verify(report))
                     elif not quiet and not as_json:
                         n = len(report.codes)
@@ -648,6 +658,97 @@ def certificates(
         click.echo(f"Warning: {warning}", err=True)
     for path, count in result.outputs:
         click.echo(f"Wrote {path} ({count} certificate{'' if count == 1 else 's'})")
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--attendance",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="CSV with a row per person and in-service: name and inservice (the id), and"
+    " optionally present, minutes, items and date.",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The file to write. Default: out/hours.csv (out/hours.json with --format json).",
+)
+@click.option(
+    "--totals",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where the totals per person and year go (with --format csv). Default: beside"
+    " --out, named <name>-totals.csv.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="csv: activities and totals in two files, ready for a spreadsheet or an import;"
+    " json: everything in one file.",
+)
+@click.option(
+    "--year",
+    type=click.IntRange(1900, 2999),
+    default=None,
+    metavar="YEAR",
+    help="Only the activities of this calendar year (default: every year, each on its own).",
+)
+@_limit_options("counting the hours")
+def hours(
+    spec: Path,
+    attendance: Path,
+    out: Path | None,
+    totals: Path | None,
+    fmt: str,
+    year: int | None,
+    time_limit: float,
+    max_memory: int,
+) -> None:
+    """Write the training hours each person earned, from an attendance CSV.
+
+    Writes --out (default out/hours.csv): one row per person and credited
+    activity (attending an in-service, or an item completed as self-study),
+    after the credit policy's caps and rounding, with the headers and date
+    format of the spec's `records:`; and <name>-totals.csv beside it: each
+    person's hours in a year, in person, virtual and self-study. Then lists
+    who is short of the hours the policy's `require:` asks for.
+    """
+    from ._budget import decoding_budget
+    from .records import hours_records, write_hours
+
+    if totals is not None and fmt == "json":
+        raise click.UsageError("--totals is for --format csv; the JSON file holds the totals too")
+    target = out or Path("out") / f"hours.{fmt}"
+    with (
+        _limits(timeout=time_limit, max_memory=max_memory, what="counting the hours"),
+        decoding_budget(),
+    ):
+        report = hours_records(spec, attendance, year=year)
+        written = write_hours(report, target, format=fmt, totals=totals)  # type: ignore[arg-type]  # click.Choice guarantees the literal
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    count, people = len(report.activities), report.people
+    click.echo(
+        f"Wrote {written[0]} ({count} activit{'y' if count == 1 else 'ies'} of {people}"
+        f" {'person' if people == 1 else 'people'})"
+    )
+    for path in written[1:]:
+        click.echo(f"Wrote {path}")
+    if report.left_out:
+        rows = "row" if report.left_out == 1 else "rows"
+        click.echo(f"Left out {report.left_out} {rows} dated outside {report.year}.")
+    if report.shortfalls:
+        click.echo("Short of the hours required:")
+        for shortfall in report.shortfalls:
+            click.echo(f"  {shortfall}")
+    elif report.totals and report.required:
+        click.echo("Everyone has the hours required.")
 
 
 @cli.command()

@@ -16,7 +16,15 @@ from typing import Any
 from .errors import HandoutError, PacketgenError
 from .spec import CreditRule, InService, Packet
 
-__all__ = ["InServiceHours", "ItemCredit", "credit_for", "inservice_hours", "packet_hours"]
+__all__ = [
+    "InServiceHours",
+    "ItemCredit",
+    "credit_for",
+    "inservice_hours",
+    "item_credits",
+    "packet_hours",
+    "round_hours",
+]
 
 
 @dataclass(frozen=True)
@@ -45,9 +53,9 @@ def _h(hours: float) -> str:
     return f"{hours:g} h"
 
 
-def _round(hours: float, step: float) -> float:
-    # Round half up to the step (0.25 h by default); floats like 0.1 + 0.2 would
-    # otherwise leave 0.30000000000000004 on a certificate.
+def round_hours(hours: float, step: float) -> float:
+    """``hours`` rounded half up to a multiple of ``step`` (a policy's ``round_to``)."""
+    # Floats like 0.1 + 0.2 would otherwise leave 0.30000000000000004 on a certificate.
     return round(math.floor(hours / step + 0.5 + 1e-9) * step, 4)
 
 
@@ -79,7 +87,7 @@ def credit_for(
         assert rule.hours is not None
         raw = rule.hours
         how = "fixed"
-    hours = _round(raw, round_to)
+    hours = round_hours(raw, round_to)
     how += f" = {_h(hours)}" if how != "fixed" else f" {_h(hours)}"
     if rule.cap is not None and hours > rule.cap:
         hours = rule.cap
@@ -92,36 +100,48 @@ def inservice_hours(
 ) -> InServiceHours:
     """The in-service's hours; ``page_count(path)`` counts a file's pages when a
     page-based rule needs it (default: read the file)."""
-    counter = page_count or _count_pages
-    credits: list[ItemCredit] = []
     policy = packet.credit
-    if policy is not None:
-        for j, item in enumerate(inservice.items):
-            rule = getattr(policy, item.kind)
-            if rule is None:
-                continue
-            pages = item.length_pages
-            if pages is None and item.file is not None and rule.per_pages is not None:
-                try:
-                    pages = counter(packet.folder / item.file)
-                except HandoutError as exc:
-                    raise _located(packet, inservice, j, item, exc) from None
-            credits.append(
-                credit_for(
-                    rule,
-                    title=item.title,
-                    kind=item.kind,
-                    minutes=item.minutes,
-                    pages=pages,
-                    round_to=policy.round_to,
-                )
-            )
+    credits = [c for c in item_credits(packet, inservice, page_count=page_count) if c is not None]
     if inservice.hours is not None:
         return InServiceHours(inservice.id, inservice.hours, True, tuple(credits))
     if policy is None:
         return InServiceHours(inservice.id, None, False, ())
     total = round(sum(c.hours for c in credits), 4)
     return InServiceHours(inservice.id, total, False, tuple(credits))
+
+
+def item_credits(
+    packet: Packet, inservice: InService, *, page_count: Any = None
+) -> list[ItemCredit | None]:
+    """What each item of ``inservice`` earns under the packet's policy, in item
+    order; None for an item whose kind the policy gives no rule (or no policy)."""
+    counter = page_count or _count_pages
+    policy = packet.credit
+    if policy is None:
+        return [None] * len(inservice.items)
+    credits: list[ItemCredit | None] = []
+    for j, item in enumerate(inservice.items):
+        rule = getattr(policy, item.kind)
+        if rule is None:
+            credits.append(None)
+            continue
+        pages = item.length_pages
+        if pages is None and item.file is not None and rule.per_pages is not None:
+            try:
+                pages = counter(packet.folder / item.file)
+            except HandoutError as exc:
+                raise _located(packet, inservice, j, item, exc) from None
+        credits.append(
+            credit_for(
+                rule,
+                title=item.title,
+                kind=item.kind,
+                minutes=item.minutes,
+                pages=pages,
+                round_to=policy.round_to,
+            )
+        )
+    return credits
 
 
 def packet_hours(packet: Packet) -> dict[str, InServiceHours]:

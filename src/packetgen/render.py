@@ -37,6 +37,7 @@ from .spec import Contact, InService, Packet, session_times
 from .themes import Theme
 
 __all__ = [
+    "DELIVERY_LABELS",
     "AgendaRow",
     "ContactView",
     "DocumentView",
@@ -44,6 +45,9 @@ __all__ = [
     "InServiceView",
     "ItemView",
     "Mode",
+    "format_date",
+    "format_hours",
+    "format_time",
     "render_document",
 ]
 
@@ -60,6 +64,9 @@ KIND_LABELS = {
     "link": "Website",
     "note": "Note",
 }
+DELIVERY_LABELS = {"in_person": "in person", "virtual": "live online", "self_study": "self-study"}
+"""How an in-service's credit was earned (``delivery``), as certificates and the
+attendance sheet say it: "1.5 hours of in-service credit, in person"."""
 _SELF_STUDY = ("article", "recording", "film")
 _REGISTRATION = re.compile(r"regist|sign[ -]?up|log ?in|account|password", re.IGNORECASE)
 _OBJECTIVES_QUESTION = "The in-service met its stated objectives."
@@ -394,7 +401,8 @@ def _minutes(kind: str, minutes: int | None) -> str | None:
     return f"{minutes} min"
 
 
-def _hours(value: float) -> str:
+def format_hours(value: float) -> str:
+    """``1.5 hours``, ``1 hour``: the number and its unit never split over two lines."""
     text = f"{value:g}"
     # "1.5 / hours" split over two lines of a heading reads as two facts.
     return f"{text}{_NBSP}hour" if value == 1 else f"{text}{_NBSP}hours"
@@ -479,6 +487,8 @@ class _Renderer:
         index: int,
         inservice: InService,
         handouts: dict[int, HandoutSlot] | None = None,
+        *,
+        facilitator: bool = False,
     ) -> InServiceView:
         # A volunteer holds one in-service's pages: its links are numbered from 1.
         self.inservice_id = inservice.id
@@ -495,7 +505,7 @@ class _Renderer:
             ("Presenter", inservice.presenter),
             ("Location", inservice.location),
             # Computed credit of 0 means nothing here earns credit: say nothing.
-            ("Credit", _hours(hours) if hours else None),
+            ("Credit", format_hours(hours) if hours else None),
         ):
             if value:
                 facts.append((label, value))
@@ -547,7 +557,7 @@ class _Renderer:
             links=qrs,
             link_titles=titles,
             inline_handouts=self.packet.placement(inservice) == "inline",
-            kit=self.kit(inservice, facts),
+            kit=self.kit(inservice, facts, facilitator=facilitator),
             contact=_contact(inservice.contact),
             objectives=tuple(inservice.objectives),
             agenda=tuple(
@@ -562,8 +572,18 @@ class _Renderer:
             self._hours[inservice.id] = inservice_hours(self.packet, inservice).hours
         return self._hours[inservice.id]
 
-    def kit(self, inservice: InService, facts: list[tuple[str, str]]) -> KitView | None:
-        if not (inservice.signin or inservice.evaluation or inservice.credit_log):
+    def kit(
+        self, inservice: InService, facts: list[tuple[str, str]], *, facilitator: bool = False
+    ) -> KitView | None:
+        """The forms of the binder, or with ``facilitator`` those of the facilitator's kit.
+
+        The roster is the facilitator's: one copy at the door, not one in every
+        binder, unless the spec keeps it there (``signin: {in_binder: true}``).
+        The credit log is the participant's, and only in the binder.
+        """
+        roster = inservice.signin is not None and (facilitator or inservice.signin.in_binder)
+        credit_log = inservice.credit_log and not facilitator
+        if not (roster or inservice.evaluation or credit_log):
             return None
         heading = " · ".join([inservice.title, *(value for _label, value in facts)])
         evaluation = None
@@ -578,7 +598,7 @@ class _Renderer:
                 if ref
                 else None,
             )
-        signin = inservice.signin
+        signin = inservice.signin if roster else None
         log = tuple(
             CreditLogRow(
                 item.title, KIND_LABELS[item.kind], f"{item.minutes}" if item.minutes else ""
@@ -592,9 +612,9 @@ class _Renderer:
             signin_rows=tuple(range(1, signin.rows + 1)) if signin else (),
             signin_columns=("Name", "Role", "Signature", *signin.columns) if signin else (),
             evaluation=evaluation,
-            credit_log=log if inservice.credit_log else (),
+            credit_log=log if credit_log else (),
             # Blank rows too, for what a volunteer reads beyond the packet.
-            credit_log_rows=max(0, 6 - len(log)) + 2 if inservice.credit_log else 0,
+            credit_log_rows=max(0, 6 - len(log)) + 2 if credit_log else 0,
         )
 
     def qr_views(
@@ -680,9 +700,14 @@ def document_view(
     mode: Mode,
     inservice_id: str | None,
     handouts: dict[int, HandoutSlot] | None = None,
+    facilitator: bool = False,
 ) -> DocumentView:
     """The view of one in-service's document (or, with ``inservice_id=None``, the
-    packet's front matter: cover and contents of every in-service)."""
+    packet's front matter: cover and contents of every in-service).
+
+    With ``facilitator``, the in-service's kit holds the facilitator's forms
+    (the roster and the evaluation) instead of the binder's.
+    """
     renderer = _Renderer(packet, links, mode)
     # Print documents get the theme's stylesheet from layout_html, parsed once per
     # process; the HTML page carries its CSS, for it stands alone.
@@ -713,7 +738,7 @@ def document_view(
         )
     index = next(i for i, s in enumerate(packet.inservices) if s.id == inservice_id)
     inservice = packet.inservices[index]
-    view = renderer.inservice(index, inservice, handouts)
+    view = renderer.inservice(index, inservice, handouts, facilitator=facilitator)
     toc = []
     kit = _kit_entries(view)
     if view.kit is not None and view.kit.front:

@@ -40,6 +40,7 @@ __all__ = [
     "MAX_PAGES",
     "MAX_SHORT_NAME",
     "MIN_MODULE_MM",
+    "RECORD_COLUMNS",
     "AgendaEntry",
     "Article",
     "Campaign",
@@ -57,6 +58,8 @@ __all__ = [
     "Packet",
     "Presentation",
     "Recording",
+    "Records",
+    "Requirement",
     "SignIn",
     "session_times",
     "start_seconds",
@@ -331,6 +334,31 @@ def _time_text(value: Any) -> Any:
     return value
 
 
+def _check_verify_url(value: str) -> str:
+    if value.count("{id}") != 1 or value.replace("{id}", "").count("{") + value.count("}") > 1:
+        raise ValueError(
+            "expected a web address with {id} once where the certificate's id goes, like"
+            f" https://example.org/cert/{{id}}; found {_clip(value)}"
+        )
+    problem = url_problem(value.replace("{id}", "ID"))
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+_DATE_CODES = re.compile(r"%[YmdbBeyaA%]")
+
+
+def _check_date_format(value: str) -> str:
+    rest = _DATE_CODES.sub("", value)
+    if "%" in rest or ("%Y" not in value and "%y" not in value):
+        raise ValueError(
+            "expected a date format made of %Y (year), %m (month), %d (day) and separators,"
+            f" like %m/%d/%Y; found {_clip(value)}"
+        )
+    return value
+
+
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
@@ -401,6 +429,9 @@ SessionTime = Annotated[
 """A time of day or a span (``6:30pm``, ``18:30``, ``18:30-20:00``); kept as ``HH:MM[-HH:MM]``."""
 Email = Annotated[str, Field(strict=True), AfterValidator(_check_email)]
 Paper = Literal["letter", "a4"]
+Delivery = Literal["in_person", "virtual", "self_study"]
+VerifyUrl = Annotated[str, Field(strict=True), AfterValidator(_check_verify_url)]
+DateFormat = Annotated[str, Field(strict=True), AfterValidator(_check_date_format)]
 Placement = Literal["end", "inline"]
 ModuleMm = Annotated[float, Field(strict=True, ge=MIN_MODULE_MM, le=MAX_MODULE_MM)]
 # Control characters in paths are refused by loader.check_path, with the
@@ -569,6 +600,9 @@ class SignIn(_Model):
     """Numbered rows to print (the roster runs onto more pages as needed)."""
     columns: list[Text] = Field(default_factory=list, max_length=4)
     """Extra columns after name, role and signature, e.g. ``[Case number]``."""
+    in_binder: StrictBool = False
+    """Also print the roster in every participant's binder. By default it is
+    only in the facilitator's kit (``<id>-facilitator.pdf``)."""
 
 
 class Evaluation(_Model):
@@ -605,6 +639,10 @@ class Certificate(_Model):
     """The signer's role, e.g. ``Training Coordinator``."""
     signature: RelPath | None = None
     """A PNG or JPEG of the signature, inside the packet folder."""
+    verify_url: VerifyUrl | None = None
+    """Where anyone can check a certificate, with ``{id}`` where its id goes, e.g.
+    ``https://example-casa.org/cert/{id}``. Each certificate then carries a QR
+    code of its own address."""
 
 
 class AgendaEntry(_Model):
@@ -660,6 +698,9 @@ class InService(_Model):
     """What the in-service covers (Markdown, no raw HTML)."""
     items: list[Item] = Field(default_factory=list)
     """The resources, in the order they are printed and bound."""
+    delivery: Delivery = "in_person"
+    """How the session is held: ``in_person``, ``virtual`` (live online) or
+    ``self_study``; attending it counts as credit of that kind."""
     paper: Paper | None = None
     """Paper size of this in-service's binder, when it differs from the packet's."""
     theme: Annotated[str, Field(strict=True, min_length=1)] | None = None
@@ -712,6 +753,9 @@ class CreditRule(_Model):
     """Pages for each ``hours`` of credit (e.g. 0.5 hours per 50 pages)."""
     cap: Hours | None = None
     """The most one item of this kind can earn, in hours."""
+    cap_per_year: Hours | None = None
+    """The most one volunteer can earn from items of this kind in a year, in
+    hours (``packetgen hours``)."""
 
     @model_validator(mode="after")
     def _one_way(self) -> CreditRule:
@@ -722,6 +766,17 @@ class CreditRule(_Model):
         if not self.running_time and self.hours is None:
             raise ValueError("expected hours: N, running_time: true, or per_pages with hours")
         return self
+
+
+class Requirement(_Model):
+    """The mix of credit a volunteer needs in a year, in hours per kind of delivery."""
+
+    in_person: Hours | None = None
+    """Hours at in-person sessions."""
+    virtual: Hours | None = None
+    """Hours at live online sessions."""
+    self_study: Hours | None = None
+    """Hours of self-study: articles read, recordings and films watched."""
 
 
 class CreditPolicy(_Model):
@@ -745,6 +800,25 @@ class CreditPolicy(_Model):
     """Credit for notes."""
     round_to: Annotated[float, Field(strict=True, gt=0, le=1)] = 0.25
     """Each item's credit is rounded to the nearest multiple of this (hours)."""
+    require: Requirement | None = None
+    """Hours of each kind a volunteer needs in a year; ``packetgen hours`` says
+    who is short of what."""
+
+
+RECORD_COLUMNS = ("name", "inservice", "activity", "kind", "category", "date", "minutes", "hours")
+"""The columns ``packetgen hours`` writes, by the names ``records.columns`` maps."""
+
+
+class Records(_Model):
+    """How ``packetgen hours`` writes its CSV, to match what the program's
+    case-management system imports."""
+
+    columns: dict[Literal[RECORD_COLUMNS], Text] = Field(default_factory=dict)  # type: ignore[valid-type]  # a Literal of a tuple's values, as pydantic reads it
+    """The header to write for each column, e.g. ``{name: Volunteer, hours: Credit Hours}``;
+    columns not given keep their own names."""
+    date_format: DateFormat = "%Y-%m-%d"
+    """How dates are written, with ``%Y`` (year), ``%m`` (month), ``%d`` (day),
+    e.g. ``%m/%d/%Y`` for 04/09/2026."""
 
 
 class Packet(_Model):
@@ -784,6 +858,8 @@ class Packet(_Model):
     """Content note printed in a quiet box on the cover."""
     credit: CreditPolicy | None = None
     """How items earn in-service credit; an in-service's ``hours`` wins when given."""
+    records: Records | None = None
+    """Column names and date format of the hours records (``packetgen hours``)."""
     inservices: Annotated[list[InService], Field(min_length=1)]
     """The in-service trainings in this packet (at least one)."""
 
