@@ -15,6 +15,7 @@ import pytest
 import packetgen
 from packetgen import SpecError, _sources, _yaml_help
 from packetgen.errors import Problem
+from packetgen.spec import Packet
 
 SYNTAX = "not valid YAML, so nothing else was checked: "
 
@@ -872,10 +873,7 @@ inservices:
             2,
             1,
             "colour",
-            "unknown field 'colour' for this packet (expected one of: title, subtitle,"
-            " organization, language, paper, theme, duplex, handout_placement,"
-            " qr_error_correction, qr_module_mm, short_links, advisory, credit, records,"
-            " inservices)",
+            f"unknown field 'colour' for this packet (expected one of: {', '.join(Packet.model_fields)})",
         ),
         (4, 5, "inservices[0].title", "required field missing; add `title:`"),
         (5, 11, "inservices[0].date", "expected a date like 2018-03-12, found '2024-13-01'"),

@@ -61,6 +61,7 @@ __all__ = [
     "Records",
     "Requirement",
     "SignIn",
+    "Translation",
     "session_times",
     "start_seconds",
     "url_problem",
@@ -423,6 +424,16 @@ Minutes = Annotated[int, Field(strict=True, ge=0, le=MAX_MINUTES)]
 Pages = Annotated[int, Field(strict=True, ge=1, le=MAX_PAGES)]
 ShortName = Annotated[str, Field(strict=True), AfterValidator(_check_short_name)]
 StartTime = Annotated[str, Field(strict=True), AfterValidator(_check_start)]
+
+
+def _check_language(value: str) -> str:
+    if not _BCP47.fullmatch(value):
+        raise ValueError(f"expected a language tag like en or es-MX, found {_clip(value)}")
+    return value
+
+
+Language = Annotated[str, Field(strict=True), AfterValidator(_check_language)]
+"""A BCP 47 language tag: ``en``, ``es``, ``es-MX``."""
 SessionTime = Annotated[
     str, BeforeValidator(_time_text), Field(strict=True), AfterValidator(_check_time)
 ]
@@ -446,6 +457,19 @@ class _Model(BaseModel):
         use_attribute_docstrings=True,
         str_strip_whitespace=False,
     )
+
+
+class Translation(_Model):
+    """The same resource in another language."""
+
+    language: Language
+    """Its language, e.g. ``es``."""
+    title: Text | None = None
+    """Its title in that language."""
+    url: Url | None = None
+    """Its web address; it gets a numbered QR code."""
+    file: RelPath | None = None
+    """Its file inside the packet folder, merged into the binder after the item's own."""
 
 
 class _ItemBase(_Model):
@@ -473,6 +497,12 @@ class _ItemBase(_Model):
     """With the packet's ``short_links``: the name of this item's short link
     (``casa-faq`` gives ``https://example-casa.org/go/casa-faq``). Default: made
     from the title, the same on every build."""
+    language: Language | None = None
+    """The language of this item's text and file, when it is not the in-service's
+    (a Spanish handout in an English packet): screen readers then read it right."""
+    translations: Annotated[list[Translation], Field(max_length=8)] = Field(default_factory=list)
+    """The same resource in other languages, each printed beside the item with its
+    own code ("También en español")."""
 
 
 class _FileItem(_ItemBase):
@@ -698,6 +728,9 @@ class InService(_Model):
     """What the in-service covers (Markdown, no raw HTML)."""
     items: list[Item] = Field(default_factory=list)
     """The resources, in the order they are printed and bound."""
+    language: Language | None = None
+    """The language of this in-service's pages, when it is not the packet's: a
+    packet can hold an English and a Spanish in-service side by side."""
     delivery: Delivery = "in_person"
     """How the session is held: ``in_person``, ``virtual`` (live online) or
     ``self_study``; attending it counts as credit of that kind."""
@@ -858,6 +891,9 @@ class Packet(_Model):
     """Content note printed in a quiet box on the cover."""
     credit: CreditPolicy | None = None
     """How items earn in-service credit; an in-service's ``hours`` wins when given."""
+    strings: Annotated[dict[str, Text], Field(max_length=500)] = Field(default_factory=dict)
+    """Printed texts in your own words, by their short name or their English text,
+    e.g. ``{registration_required: "Sign up first"}`` (``packetgen strings`` lists them)."""
     records: Records | None = None
     """Column names and date format of the hours records (``packetgen hours``)."""
     inservices: Annotated[list[InService], Field(min_length=1)]
@@ -911,7 +947,7 @@ class Packet(_Model):
 
     def for_inservice(self, inservice_id: str) -> Packet:
         """The packet as one in-service's binder sees it: that in-service's own
-        ``paper``, ``theme``, ``duplex`` and ``handout_placement`` in effect."""
+        ``paper``, ``theme``, ``duplex``, ``handout_placement`` and ``language`` in effect."""
         # The same object every time: stages key what they opened by the packet.
         if self._views_of is not self:  # model_copy shares private attributes
             self._views, self._views_of = {}, self
@@ -927,6 +963,7 @@ class Packet(_Model):
             "theme": inservice.theme or self.theme,
             "duplex": self.duplex if inservice.duplex is None else inservice.duplex,
             "handout_placement": self.placement(inservice),
+            "language": inservice.language or self.language,
         }
         if all(getattr(self, key) == value for key, value in settings.items()):
             return self
