@@ -25,7 +25,7 @@ OFFICE_DEB_PACKAGES := libreoffice-writer-nogui libreoffice-impress-nogui bubble
 # The browser tests of `packetgen serve` drive Chromium.
 TEST_DEB_PACKAGES := chromium
 
-.PHONY: demo test check lint typecheck bench system-deps office-deps test-deps venv clean schema
+.PHONY: demo test check lint typecheck bench system-deps office-deps test-deps venv clean schema catalog
 
 demo: venv system-deps office-deps
 	$(PY) -m packetgen check $(SPEC)
@@ -99,6 +99,19 @@ test-deps:
 schema: venv
 	$(PY) -m packetgen schema > docs/packet.schema.json
 
+# The printed texts: extracts every marked text of the code and the templates
+# into locale/packetgen.pot, then brings each language's catalog up to date
+# (new texts come in with an empty translation; packetgen reads the .po itself).
+# A new language: pybabel init -i $(LOCALE)/packetgen.pot -d $(LOCALE) -D packetgen -l fr
+LOCALE := src/packetgen/locale
+catalog: venv
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output \
+		--project=packetgen --copyright-holder="packetgen contributors" \
+		--no-wrap -o $(LOCALE)/packetgen.pot src/packetgen
+	$(VENV)/bin/pybabel update -i $(LOCALE)/packetgen.pot -d $(LOCALE) -D packetgen \
+		--no-fuzzy-matching --no-wrap
+	$(PY) -c "import packetgen.i18n as i; print(i.strings_markdown(), end='')" > docs/strings.md
+
 # The README's page previews, drawn from `make demo`'s output at 72 dpi:
 # output file, page, preview name.
 PREVIEWS := csec-understanding:1:cover advocating-webinar:3:items \
@@ -107,6 +120,9 @@ PREVIEWS := csec-understanding:1:cover advocating-webinar:3:items \
 	csec-understanding-facilitator:1:kit-facilitator csec-understanding-facilitator:5:kit-attendance \
 	csec-understanding-facilitator:3:kit-signin csec-understanding:11:kit-evaluation \
 	reading-and-viewing:9:kit-credit-log csec-understanding-certificates:1:kit-certificate
+# The same example with `language: es`, for the README's Spanish pages.
+PREVIEWS_ES := csec-understanding:1:es-cover csec-understanding:3:es-items \
+	csec-understanding-facilitator:1:es-facilitator csec-understanding:11:es-evaluation
 .PHONY: previews
 previews: demo
 	@set -e; scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
@@ -115,6 +131,17 @@ previews: demo
 		$(PY) -m packetgen preview $(OUT)/$$pdf.pdf -o "$$scratch" --pages $$page --dpi 72 >/dev/null; \
 		cp "$$scratch/$$pdf-page-$$page.png" docs/previews/$$name.png; \
 		echo "docs/previews/$$name.png: $$pdf.pdf page $$page"; \
+	done
+	@set -e; scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
+	cp -R $(dir $(SPEC)) "$$scratch/es"; \
+	sed 's/^language: en$$/language: es/' $(SPEC) > "$$scratch/es/$(notdir $(SPEC))"; \
+	$(PY) -m packetgen build "$$scratch/es/$(notdir $(SPEC))" -o "$$scratch/out" \
+		--only csec-understanding --format pdf -q; \
+	for entry in $(PREVIEWS_ES); do \
+		pdf=$${entry%%:*}; rest=$${entry#*:}; page=$${rest%%:*}; name=$${rest#*:}; \
+		$(PY) -m packetgen preview "$$scratch/out/$$pdf.pdf" -o "$$scratch" --pages $$page --dpi 72 >/dev/null; \
+		cp "$$scratch/$$pdf-page-$$page.png" docs/previews/$$name.png; \
+		echo "docs/previews/$$name.png: $$pdf.pdf page $$page, in Spanish"; \
 	done
 
 clean:

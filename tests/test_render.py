@@ -667,19 +667,20 @@ def test_session_details_in_the_html(write_spec: Callable[..., Path]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("language", "when", "first_row"),
+    ("language", "label", "when", "first_row"),
     [
-        ("en", "April 9, 2026 · 6:30\u20138:00 pm", "6:30 pm"),
-        ("en-GB", "April 9, 2026 · 6:30\u20138:00 pm", "6:30 pm"),
-        ("es", "2026-04-09 · 18:30\u201320:00", "18:30"),
-        ("de-DE", "2026-04-09 · 18:30\u201320:00", "18:30"),
+        ("en", "When", "April 9, 2026 · 6:30\u20138:00 pm", "6:30 pm"),
+        ("en-GB", "When", "April 9, 2026 · 6:30\u20138:00 pm", "6:30 pm"),
+        ("es", "Cuándo", "9 de abril de 2026 · 18:30\u201320:00", "18:30"),
+        # No German catalog: the words fall back to English, the date is German.
+        ("de-DE", "When", "9. April 2026 · 18:30\u201320:00", "18:30"),
     ],
 )
 def test_times_are_12_hour_in_english_and_24_hour_otherwise(
-    write_spec: Callable[..., Path], language: str, when: str, first_row: str
+    write_spec: Callable[..., Path], language: str, label: str, when: str, first_row: str
 ) -> None:
     tree = _html_tree(render_html(write_spec(SESSION.format(language=language))))
-    assert _facts(tree.query("section.cover"))["When"] == when
+    assert _facts(tree.query("section.cover"))[label] == when
     times = [_text(th) for th in tree.query_all(".agenda-table th.time")]
     assert times[0] == first_row
     assert times[1] == ("6:40\u20137:10 pm" if language.startswith("en") else "18:40\u201319:10")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import html
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -27,12 +28,21 @@ from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, IndirectObject
 
 from ._placement import Rect, form_xobject, writer_memo, xobject_ops
+from .i18n import Strings
 from .pdf import NO_MARGIN_BOXES, layout_html
 from .qr import QRCode
 from .spec import Packet
 from .themes import Theme
 
-__all__ = ["Atlas", "StampText", "composed_ops", "qr_form", "qr_ops"]
+__all__ = [
+    "Atlas",
+    "NumberPattern",
+    "StampText",
+    "composed_ops",
+    "page_of_pages",
+    "qr_form",
+    "qr_ops",
+]
 
 PT_PER_MM = 72 / 25.4
 _PX = 0.75
@@ -218,6 +228,66 @@ def composed_ops(
 
 def digit_keys(number: int) -> list[str]:
     return [f"digit-{d}" for d in str(number)]
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class NumberPattern:
+    """A translated text with numbers in it ("page {page} of {pages}") as atlas pieces.
+
+    The whole sentence is translated, not its words one by one, so that a
+    language may put the numbers in its own order ("{pages}页中的第 {page} 页");
+    the words between the numbers become pieces, the numbers are drawn from the
+    shared digits.
+    """
+
+    words: tuple[tuple[str, str], ...]
+    """(key, text) of every run of words, for :func:`number_texts`."""
+    order: tuple[str, ...]
+    """Word keys and ``{name}`` placeholders, in reading order."""
+
+    @classmethod
+    def of(cls, name: str, text: str, numbers: Sequence[str]) -> NumberPattern:
+        """Split ``text`` at the placeholders in ``numbers``; any other braces are words
+        (a mistyped placeholder in a packet's ``strings:`` prints, it does not crash)."""
+        words: list[tuple[str, str]] = []
+        order: list[str] = []
+        run = ""
+        position = 0
+        for match in _PLACEHOLDER.finditer(text):
+            if match.group(1) not in numbers:
+                continue
+            run += text[position : match.start()]
+            if run:
+                key = f"{name}-{len(words)}"
+                words.append((key, run))
+                order.append(key)
+            run = ""
+            order.append(match.group(0))
+            position = match.end()
+        run += text[position:]
+        if run:
+            key = f"{name}-{len(words)}"
+            words.append((key, run))
+            order.append(key)
+        return cls(tuple(words), tuple(order))
+
+    def keys(self, **numbers: int) -> list[str]:
+        """The pieces to draw, side by side, for these numbers."""
+        keys: list[str] = []
+        for part in self.order:
+            if part.startswith("{"):
+                keys += digit_keys(numbers[part[1:-1]])
+            else:
+                keys.append(part)
+        return keys
+
+
+def page_of_pages(strings: Strings) -> NumberPattern:
+    """The running footer's "page X of Y" in ``strings``' language (``keys(page=, pages=)``)."""
+    return NumberPattern.of("page", strings.gettext("page {page} of {pages}"), ("page", "pages"))
 
 
 # ---------------------------------------------------------------- QR codes

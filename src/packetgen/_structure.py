@@ -7,7 +7,7 @@ join renumbers the parts' parent-tree keys itself, in ``book``.)
 
 from __future__ import annotations
 
-from typing import cast
+from typing import NamedTuple, cast
 
 from pypdf import PageObject, PdfWriter
 from pypdf.generic import (
@@ -22,7 +22,7 @@ from pypdf.generic import (
 
 from ._join import number_tree
 
-__all__ = ["drop_keys", "drop_pages", "elements_on", "tag_figures"]
+__all__ = ["Figures", "drop_keys", "drop_pages", "elements_on", "tag_figures"]
 
 
 def _tree_root(writer: PdfWriter) -> DictionaryObject | None:
@@ -79,12 +79,22 @@ def drop_keys(writer: PdfWriter, keys: set[int]) -> None:
             del nums[i : i + 2]
 
 
-def tag_figures(
-    writer: PdfWriter, figures: list[tuple[DictionaryObject, list[PageObject], list[str]]]
-) -> None:
+class Figures(NamedTuple):
+    """The pages of one merged handout, to become Figure elements of ``parent``."""
+
+    parent: DictionaryObject
+    pages: list[PageObject]
+    alt: list[str]
+    """Each page's alternate text."""
+    language: str | None = None
+    """The handout's language when the spec gives one: the figures' /Lang, so a
+    screen reader reads a Spanish handout's alternate text in Spanish."""
+
+
+def tag_figures(writer: PdfWriter, figures: list[Figures]) -> None:
     """Make each page's content (already fenced as ``/Figure <</MCID 0>> BDC … EMC``) a
-    Figure element with its alternate text: for every (parent, pages, texts) given, the
-    pages' figures become the kids of that parent."""
+    Figure element with its alternate text: the pages' figures become the kids of their
+    parent."""
     tree = _tree_root(writer)
     if tree is None or not figures:
         return
@@ -95,7 +105,7 @@ def tag_figures(
         int(cast(NumberObject, tree.get("/ParentTreeNextKey", NumberObject(0)))),
         max(used, default=-1) + 1,
     )
-    for parent, pages, alt in figures:
+    for parent, pages, alt, language in figures:
         parent_ref = parent.indirect_reference
         kids = ArrayObject()
         for page, text in zip(pages, alt, strict=True):
@@ -110,6 +120,8 @@ def tag_figures(
             )
             if parent_ref is not None:
                 figure[NameObject("/P")] = parent_ref
+            if language is not None:
+                figure[NameObject("/Lang")] = TextStringObject(language)
             ref = writer._add_object(figure)
             kids.append(ref)
             page[NameObject("/StructParents")] = NumberObject(next_key)

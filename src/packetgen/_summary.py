@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .credit import InServiceHours, packet_hours
+from .i18n import has_catalog
 from .links import collect_links
 from .spec import ITEM_KINDS, Packet
 
@@ -35,6 +36,23 @@ def warning_lines(result: CheckResult, *, verbose: bool = False) -> list[str]:
     lines += [f"Note: {h}" for h in result.untagged if h.acknowledged]
     if not result.untagged and result.packet.file_items():
         lines.append("Every handout is tagged for screen readers.")
+    for language, texts in result.fallbacks.items():
+        if not has_catalog(language):
+            lines.append(
+                f"Note: packetgen has no translation into {language!r} yet, so its own texts"
+                " (headings, labels, forms) print in English; dates and numbers follow"
+                f" {language!r}. Give the texts in your own words under `strings:` in the spec,"
+                " or add a catalog (README: Packets in Spanish and other languages)"
+            )
+            continue
+        # A partial catalog: say which texts a reader will meet in English.
+        shown = "; ".join(f'"{text}"' for text in texts[:20])
+        more = f" and {len(texts) - 20} more" if len(texts) > 20 else ""
+        lines.append(
+            f"Note: {len(texts)} printed text{'' if len(texts) == 1 else 's'} have no"
+            f" translation into {language!r} and print in English: {shown}{more}; give them"
+            " in your own words under `strings:` in the spec"
+        )
     return lines
 
 

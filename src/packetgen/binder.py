@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 from xml.sax.saxutils import escape as xml_escape
 
+from babel import Locale, UnknownLocaleError
 from markupsafe import Markup
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.constants import PageLabelStyle
@@ -47,11 +48,20 @@ from ._placement import (
 )
 from ._repro import pdf_build_date, w3c_build_date
 from ._sources import SourceDoc
-from ._stamps import DIGITS, Atlas, StampText, composed_ops, digit_keys, number_texts, qr_ops
-from ._structure import drop_keys, drop_pages, elements_on, tag_figures
+from ._stamps import (
+    DIGITS,
+    Atlas,
+    StampText,
+    composed_ops,
+    number_texts,
+    page_of_pages,
+    qr_ops,
+)
+from ._structure import Figures, drop_keys, drop_pages, elements_on, tag_figures
 from ._untagged import UntaggedKind, advice, untagged_handouts
 from .errors import HandoutError, PacketgenError
 from .handouts import OpenedHandout, OutlineEntry, open_handout
+from .i18n import Strings, strings_for
 from .links import LinkTable, collect_links, register_handout_links
 from .loader import validate
 from .pdf import Layout, layout_html
@@ -97,6 +107,7 @@ class Cell:
     source_index: int
     """Index into the handout's selected pages."""
     label: str | None
+    """The slide's number in its file, printed under it (n-up layouts)."""
     notes: Rect | None
     """Area for ruled note lines (3-up), same coordinates."""
 
@@ -111,10 +122,16 @@ class HandoutPlan:
     layout: str
     opened: OpenedHandout
     pages: list[list[Cell]] = field(default_factory=list)
+    language: str | None = None
+    """The file's own language when the spec gives one (the item's, or its translation's)."""
+    translation: int | None = None
+    """Index into the item's ``translations`` for a translation's file; None: the item's own."""
 
     @property
     def anchor(self) -> str:
-        return f"handout-{self.item_index + 1}"
+        if self.translation is None:
+            return f"handout-{self.item_index + 1}"
+        return f"handout-{self.item_index + 1}-t{self.translation + 1}"
 
 
 @dataclass(frozen=True)
@@ -189,7 +206,7 @@ def plan_cells(opened: OpenedHandout, layout: str, paper: str) -> list[list[Cell
             notes = None
             if layout == "3-up":
                 notes = Rect(x0 + box_w + _GAP_PT, y, x0 + cell_w, y + h + _LABEL_PT)
-            cells.append(Cell(x, y, w, h, index, f"Slide {number}", notes))
+            cells.append(Cell(x, y, w, h, index, str(number), notes))
         pages.append(cells)
     return pages
 
@@ -232,49 +249,102 @@ def _open_handouts(packet: Packet, inservice_id: str) -> Binder:
     problems: list[tuple[int, HandoutError]] = []
     digest = hashlib.sha256()
     for j, item in enumerate(inservice.items):
-        if item.file is None:
-            continue
-        label = f"{packet.where('inservices', index, 'items', j, 'file')}: "
-        label += f"inservices[{index}].items[{j}].file: {item.file}"
-        try:
-            opened = _open_item(packet, item, label)
-        except HandoutError as exc:
-            # Each file is opened on its own: the next one may have a problem of its own.
-            problems.append((j, exc))
-            continue
-        digest.update((packet.folder / item.file).read_bytes())
-        for warning in opened.warnings:
-            warnings.append(f"{label}: {warning}")
-        if not opened.tagged:
-            untagged.append((j, _untagged_kind(opened)))
-        found.extend((j, url) for page in opened.pages for url in uri_links(page))
-        layout = getattr(item, "layout", "1-up")
-        plan = HandoutPlan(j, item.title, item.file, layout, opened)
-        plan.pages = plan_cells(opened, layout, packet.paper)
-        plans.append(plan)
+        for file in _item_files(item):
+            field_path: tuple[str | int, ...] = ("inservices", index, "items", j, *file.field)
+            dotted = f"inservices[{index}].items[{j}]" + "".join(
+                f"[{part}]" if isinstance(part, int) else f".{part}" for part in file.field
+            )
+            label = f"{packet.where(*field_path)}: {dotted}: {file.path}"
+            try:
+                opened = _open_item(packet, item, label, file)
+            except HandoutError as exc:
+                # Each file is opened on its own: the next one may have a problem of its own.
+                problems.append((j, exc))
+                continue
+            digest.update((packet.folder / file.path).read_bytes())
+            for warning in opened.warnings:
+                warnings.append(f"{label}: {warning}")
+            # The untagged report names items by their own file, which a translation
+            # is not: reporting it there would send the trainer to the wrong file.
+            if not opened.tagged and file.translation is None:
+                untagged.append((j, _untagged_kind(opened)))
+            found.extend((j, url) for page in opened.pages for url in uri_links(page))
+            layout = getattr(item, "layout", "1-up")
+            plan = HandoutPlan(
+                j,
+                file.title,
+                file.path,
+                layout,
+                opened,
+                language=file.language,
+                translation=file.translation,
+            )
+            plan.pages = plan_cells(opened, layout, packet.paper)
+            plans.append(plan)
     return Binder(inservice_id, plans, warnings, digest.digest(), found, untagged, problems)
 
 
-def _open_item(packet: Packet, item: Any, label: str) -> OpenedHandout:
-    """One file item's handout; its problem named as the spec names the file."""
-    password = getattr(item, "password", None)
-    env = getattr(item, "password_env", None)
+@dataclass(frozen=True)
+class _ItemFile:
+    """A file merged for an item: its own, or one of its translations'."""
+
+    path: str
+    title: str
+    language: str | None
+    translation: int | None
+    field: tuple[str | int, ...]
+    """Where the spec names it, below the item."""
+
+
+def _item_files(item: Any) -> list[_ItemFile]:
+    """The item's own file, then its translations' files, in the order they are merged."""
+    files = []
+    if item.file is not None:
+        files.append(_ItemFile(item.file, item.title, item.language, None, ("file",)))
+    for k, translation in enumerate(item.translations):
+        if translation.file is not None:
+            title = f"{translation.title or item.title} ({language_name(translation.language)})"
+            where = ("translations", k, "file")
+            files.append(_ItemFile(translation.file, title, translation.language, k, where))
+    return files
+
+
+def language_name(language: str) -> str:
+    """A language as its own speakers name it ("español"), as language pickers do:
+    whoever needs the translation can read its name."""
+    try:
+        locale = Locale.parse(language, sep="-")
+        name = locale.get_display_name(locale)
+    except (UnknownLocaleError, ValueError):
+        name = None
+    return name or language
+
+
+def _open_item(packet: Packet, item: Any, label: str, file: _ItemFile) -> OpenedHandout:
+    """One file of an item; its problem named as the spec names the file.
+
+    A translation's file is opened whole and without a password: ``pages`` and
+    the passwords of the item belong to the item's own file.
+    """
+    own = file.translation is None
+    password = getattr(item, "password", None) if own else None
+    env = getattr(item, "password_env", None) if own else None
     if env:
         password = os.environ.get(env)
         if password is None:
-            raise HandoutError(label, f"the environment variable {env} is not set", item=item.title)
+            raise HandoutError(label, f"the environment variable {env} is not set", item=file.title)
     try:
         return open_handout(
-            packet.folder / item.file,
-            item=item.title,
-            pages=getattr(item, "pages", None),
+            packet.folder / file.path,
+            item=file.title,
+            pages=getattr(item, "pages", None) if own else None,
             password=password,
             paper=PAPER_PT[packet.paper],
         )
     except HandoutError as exc:
-        raise HandoutError(label, exc.detail, item=item.title) from None
+        raise HandoutError(label, exc.detail, item=file.title) from None
     except ValueError as exc:  # page selection
-        raise HandoutError(label, str(exc), item=item.title) from None
+        raise HandoutError(label, str(exc), item=file.title) from None
 
 
 def _untagged_kind(opened: OpenedHandout) -> UntaggedKind:
@@ -341,15 +411,22 @@ def marker_css(inservice_id: str, binder: Binder, packet: Packet, *, inline: boo
 
 
 def handout_slots(binder: Binder, packet: Packet) -> dict[int, HandoutSlot]:
-    return {
-        plan.item_index: HandoutSlot(
-            anchor=_anchor(binder.inservice_id, plan),
-            title=plan.title,
-            pages=len(plan.pages),
-            placeholders=_markers(binder.inservice_id, plan),
-        )
-        for plan in binder.handouts
-    }
+    """Where each item's files go: its own file's placeholders, then its translations'
+    (the slot points at the first of them)."""
+    slots: dict[int, HandoutSlot] = {}
+    for plan in binder.handouts:
+        markers = _markers(binder.inservice_id, plan)
+        held = slots.get(plan.item_index)
+        if held is None:
+            slots[plan.item_index] = HandoutSlot(
+                anchor=_anchor(binder.inservice_id, plan),
+                title=plan.title,
+                pages=len(plan.pages),
+                placeholders=markers,
+            )
+        else:
+            slots[plan.item_index] = replace(held, placeholders=held.placeholders + markers)
+    return slots
 
 
 # ---------------------------------------------------------------- binding
@@ -398,11 +475,12 @@ def bind_inservice(packet: Packet, links: LinkTable, theme: Theme, binder: Binde
         width, height = PAPER_PT[packet.paper]
         writer.add_blank_page(width, height)
         pages.append(_Page("blank", inservice.title))
-    atlas = _atlas(packet, theme, inservice.title, binder, layout)
+    strings = strings_for(packet.language, packet.strings)
+    atlas = _atlas(packet, theme, inservice.title, binder, layout, strings)
     stamps: _Stamps = {}
     _slide_furniture(stamps, writer, atlas, pages, packet)
     _qr_codes(stamps, writer, layout, view.qr_slots, pages)
-    _headers_and_footers(stamps, writer, atlas, packet, layout, pages)
+    _headers_and_footers(stamps, writer, atlas, packet, layout, pages, strings)
     for index, ops in stamps.items():
         append_ops(writer, writer.pages[index], ops, artifact=True)
     _write_outline(writer, layout, binder, pages)
@@ -441,7 +519,7 @@ def _merge_handouts(
     removed: dict[str, list[str]] = {}
     gone: dict[int, int | None] = {}
     redrawn: set[int] = set()
-    figures: list[tuple[DictionaryObject, list[PageObject], list[str]]] = []
+    figures: list[Figures] = []
     sections = elements_on(writer, "/Sect")
     # Backwards, so that the layout's page indexes stay right while pages come and go.
     for i in reversed(range(len(types))):
@@ -476,9 +554,7 @@ def _merge_handouts(
                     redrawn.add(int(old_key))
                 for page in drawn:
                     _fence(writer, page, b"/Figure <</MCID 0>> BDC\n", b"\nEMC\n")
-                total = len(drawn)
-                alt = [f"{plan.title}, page {k} of {total}" for k in range(1, total + 1)]
-                figures.append((section, drawn, alt))
+                figures.append(Figures(section, drawn, _alt_texts(packet, plan), plan.language))
     drop_pages(writer, gone)
     drop_keys(writer, redrawn)
     tag_figures(writer, figures)
@@ -501,6 +577,23 @@ def _merge_handouts(
         else:
             pages.append(_Page("packet", running, i))
     return pages, removed
+
+
+def _alt_texts(packet: Packet, plan: HandoutPlan) -> list[str]:
+    """ "Title, page 1 of 5" for each page of the handout, read aloud in the figure's
+    language (the file's own when the spec gives one, as its /Lang says)."""
+    strings = strings_for(plan.language or packet.language, packet.strings)
+    pattern = strings.gettext("page {page} of {pages}")
+    total = len(plan.pages)
+    return [f"{plan.title}, {_fill(pattern, page=k, pages=total)}" for k in range(1, total + 1)]
+
+
+def _fill(pattern: str, **numbers: int) -> str:
+    """``pattern`` with its number placeholders filled; other braces stay as written
+    (a packet's own wording is not a format string)."""
+    for name, value in numbers.items():
+        pattern = pattern.replace(f"{{{name}}}", str(value))
+    return pattern
 
 
 def _fence(writer: PdfWriter, page: PageObject, before: bytes, after: bytes) -> None:
@@ -620,18 +713,20 @@ def stamp_frame(layout: Layout) -> StampFrame:
     )
 
 
-def _atlas(packet: Packet, theme: Theme, running: str, binder: Binder, layout: Layout) -> Atlas:
+def _atlas(
+    packet: Packet, theme: Theme, running: str, binder: Binder, layout: Layout, strings: Strings
+) -> Atlas:
     width, _height = PAPER_PT[packet.paper]
     frame = stamp_frame(layout)
     half = (width - frame.left - frame.right) * 0.48
     texts = [
         StampText("packet", packet.title, width_pt=half, align="left"),
         StampText(f"running:{running}", running, width_pt=half, align="right"),
-        StampText("blank", _BLANK, style="blank"),
-        StampText("slide", "Slide ", style="slide"),
+        StampText("blank", strings.gettext(_BLANK), style="blank"),
+        StampText("slide", strings.gettext("Slide "), style="slide"),
         StampText("rule", "", style="rule"),
         StampText("frame", "", style="frame"),
-        *number_texts([("page", "page "), ("of", " of ")]),
+        *number_texts(page_of_pages(strings).words),
         *(StampText(f"slide-{d}", d, style="slide") for d in DIGITS),
     ]
     texts += [
@@ -652,8 +747,10 @@ def _headers_and_footers(
     packet: Packet,
     layout: Layout,
     pages: list[_Page],
+    strings: Strings,
 ) -> None:
     """Running header, footer and page number on every page; the blank pages say so."""
+    footer_keys = page_of_pages(strings).keys
     width, height = PAPER_PT[packet.paper]
     frame = stamp_frame(layout)
     left, right, header, footer = frame.left, frame.right, frame.header, frame.footer
@@ -668,7 +765,7 @@ def _headers_and_footers(
         if info.kind == "blank":
             x = (width - atlas.width("blank")) / 2
             ops.append(atlas.ops(writer, page, "blank", x, height - _BLANK_TOP_PT))
-        keys = ["page", *digit_keys(index + 1), "of", *digit_keys(total)]
+        keys = footer_keys(page=index + 1, pages=total)
         ops += composed_ops(atlas, writer, page, keys, right=width - right, top=footer)
 
 
@@ -697,8 +794,7 @@ def _slide_furniture(
                 (x1 - 0.6, y0, 0.6, y1 - y0),
             ):
                 ops.append(atlas.ops(writer, page, "frame", x, y, width=w, height=h))
-            number = cell.label.removeprefix("Slide ")
-            keys = ["slide", *(f"slide-{d}" for d in number)]
+            keys = ["slide", *(f"slide-{d}" for d in cell.label)]
             label_top = page_h - top - cell.y - cell.height - 2
             x = left + cell.x
             for key in keys:

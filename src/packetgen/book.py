@@ -45,6 +45,7 @@ from ._placement import as_artifact
 from ._stamps import DIGITS, Atlas, StampText, composed_ops, digit_keys
 from .binder import PAPER_PT, catalog_entries, document_info, stamp_frame
 from .errors import PacketgenError
+from .i18n import strings_for
 from .links import LinkTable
 from .pdf import Layout, layout_html
 from .render import TocEntry, document_view, render_document
@@ -89,8 +90,11 @@ def assemble(
     footer = stamp_frame(front).footer
     stamps = _Stamps(book.sink, _atlas(packet, theme), packet, footer)
     # A part on other paper or in another theme (large print) gets its "Part N"
-    # centred on its own page, in its own type.
-    own_stamps: dict[tuple[str, str], _Stamps] = {(packet.paper, theme.name): stamps}
+    # centred on its own page, in its own type; a part in another language says
+    # it in the words of the pages around it.
+    own_stamps: dict[tuple[str, str, str], _Stamps] = {
+        (packet.paper, theme.name, packet.language): stamps
+    }
     book.add(front_reader, 0, annotations=_contents_links(front, front_reader, book, starts))
     del front_reader
     if filler:
@@ -98,7 +102,7 @@ def assemble(
     digests = [front_pdf]
     for number, part in enumerate(parts, start=1):
         view, look = packet.for_inservice(part.inservice_id), part.theme or theme
-        look_key = (view.paper, look.name)
+        look_key = (view.paper, look.name, view.language)
         if look_key not in own_stamps:
             own_stamps[look_key] = _Stamps(book.sink, _atlas(view, look), view, footer)
         data = part.path.read_bytes()
@@ -115,6 +119,9 @@ def assemble(
             stamp=own_stamps[look_key].part(number),
             title=part.title,
             raw=RawObjects.of(data, reader),
+            # The book's catalog names the packet's language; a part in another
+            # says so on its own element, as its binder's catalog did.
+            language=view.language if view.language != packet.language else None,
         )
         # Released part by part: only one part is ever parsed at a time.
         del reader, data
@@ -133,9 +140,10 @@ def _read_part(data: bytes) -> PdfReader:
 
 
 def _atlas(packet: Packet, theme: Theme) -> Atlas:
+    strings = strings_for(packet.language, packet.strings)
     texts = [
-        StampText("part", "Part "),
-        StampText("blank", "This page is intentionally blank", style="blank"),
+        StampText("part", strings.gettext("Part ")),
+        StampText("blank", strings.gettext("This page is intentionally blank"), style="blank"),
     ]
     texts += [StampText(f"digit-{d}", d) for d in DIGITS]
     return Atlas.lay_out(packet, theme, texts)
@@ -230,6 +238,7 @@ class _Book:
         title: str | None = None,
         annotations: dict[int, list[DictionaryObject]] | None = None,
         raw: RawObjects | None = None,
+        language: str | None = None,
     ) -> None:
         """Copy ``source``'s pages to pages ``first…`` of the book, with its outline
         (under an item ``title`` when given), structure, destinations and form fields;
@@ -255,7 +264,7 @@ class _Book:
                 copy, page, self.page_refs[first + index], stamp, (annotations or {}).get(index)
             )
         self._outline(copy, outline, item, title, self.page_refs[first])
-        highest = self._structure(copy, tree)
+        highest = self._structure(copy, tree, language)
         self._names(copy, catalog)
         self._form(copy, catalog)
         copy.drain()
@@ -351,22 +360,27 @@ class _Book:
         self.outline_count += 1 + max(count, 0)
         self.tops.append((item, entry))
 
-    def _structure(self, copy: Copy, tree: PdfObject | None) -> int:
+    def _structure(self, copy: Copy, tree: PdfObject | None, language: str | None) -> int:
         """Hang the source's structure elements under the book's ``Document`` (its own
-        ``Document`` becoming a ``Part``); returns the highest parent-tree key used."""
+        ``Document`` becoming a ``Part``, in ``language`` when given); returns the
+        highest parent-tree key used."""
         if tree is None:
             return -1
         root = cast(DictionaryObject, tree.get_object())
         top = root.raw_get("/K") if "/K" in root else None
         top = top.get_object() if isinstance(top, IndirectObject) and not _is_element(top) else top
         kids = list(top) if isinstance(top, ArrayObject) else [top] if top is not None else []
+
+        def to_part(element: DictionaryObject) -> None:
+            _document_to_part(element, language)
+
         for kid in kids:
             if isinstance(kid, IndirectObject):
                 self.struct_kids.append(copy.ref(kid))
-                copy.edits[kid.idnum] = _document_to_part
+                copy.edits[kid.idnum] = to_part
             elif isinstance(kid, DictionaryObject):
                 converted = cast(DictionaryObject, copy.convert(kid))
-                _document_to_part(converted)
+                to_part(converted)
                 self.struct_kids.append(self.sink.add(converted))
         highest = int(cast(NumberObject, root.get("/ParentTreeNextKey", 0))) - 1
         for key, value in number_tree(root.get("/ParentTree")):
@@ -558,9 +572,11 @@ def _is_element(ref: IndirectObject) -> bool:
     return isinstance(ref.get_object(), DictionaryObject)
 
 
-def _document_to_part(element: DictionaryObject) -> None:
+def _document_to_part(element: DictionaryObject, language: str | None = None) -> None:
     if element.get("/S") == "/Document":
         element[NameObject("/S")] = NameObject("/Part")
+        if language is not None:
+            element[NameObject("/Lang")] = TextStringObject(language)
 
 
 def _resolved(holder: DictionaryObject, key: str, default: PdfObject | None = None) -> Any:
@@ -593,12 +609,13 @@ def _stream(data: bytes) -> DecodedStreamObject:
 
 def _front(packet: Packet, links: LinkTable, theme: Theme, parts: list[Part]) -> Layout:
     view = document_view(packet, links, theme, mode="print", inservice_id=None)
+    where = strings_for(packet.language, packet.strings).gettext("part {number} · {pages} pages")
     toc = [
         TocEntry(
             1,
             part.title,
             None,
-            page=f"part {number} · {part.pages} pages",
+            page=where.replace("{number}", str(number)).replace("{pages}", str(part.pages)),
             anchor_id=f"toc-{part.inservice_id}",
         )
         for number, part in enumerate(parts, start=1)

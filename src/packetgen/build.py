@@ -39,12 +39,13 @@ from ._untagged import KINDS, UntaggedHandout, UntaggedKind, untagged_handouts, 
 from ._version import __version__
 from .credit import packet_hours
 from .errors import BuildError, HandoutError, LimitError, PacketgenError
+from .i18n import LOCALE_DIR
 from .links import LinkTable, collect_links, register_handout_links
 from .loader import load_packet
 from .markdown import images_in
 from .shortlinks import FOLDER as SHORT_LINKS_FOLDER
 from .shortlinks import redirect_files
-from .spec import Packet
+from .spec import InService, Packet
 from .themes import BUILTIN_THEMES, Theme, load_theme
 
 __all__ = [
@@ -366,7 +367,7 @@ def _scan_handouts(
     """
     scans: dict[str, _Scan] = {}
     for inservice in packet.inservices:
-        files = [item.file for item in inservice.items if item.file is not None]
+        files = _merged_files(inservice)
         if not files:
             scans[inservice.id] = _Scan([], [])
             continue
@@ -1012,7 +1013,7 @@ def _key(context: _Context, inservice_id: str, what: str) -> str:
         (ref.number, ref.url, [s.item for s in ref.sources if s.inservice == inservice_id])
         for ref in context.links.for_inservice(inservice_id)
     ]
-    files = [_file_digest(packet, item.file) for item in inservice.items if item.file is not None]
+    files = [_file_digest(packet, file) for file in _merged_files(inservice)]
     images = [
         _file_digest(packet, src)
         for text in _markdown_fields(inservice)
@@ -1046,6 +1047,17 @@ def _kit_key(context: _Context, inservice_id: str, kind: KitKind) -> str:
         if name
     ]
     return digest(_key(context, inservice_id, kind), *files)
+
+
+def _merged_files(inservice: InService) -> list[str]:
+    """Every file merged into the in-service's binder: each item's own, then its
+    translations', in the order the binder merges them."""
+    return [
+        file
+        for item in inservice.items
+        for file in (item.file, *(t.file for t in item.translations))
+        if file is not None
+    ]
 
 
 def _markdown_fields(inservice: object) -> Iterator[str]:
@@ -1085,6 +1097,9 @@ def _theme_digest_of(
     for path in sorted(builtin.rglob("*")):
         if path.is_file():
             texts.append(f"{path.relative_to(builtin)}\n{path.read_text('utf-8')}")
+    # The catalogs too: a corrected translation must reach the pages.
+    for path in sorted(LOCALE_DIR.rglob("*.po")):
+        texts.append(f"{path.relative_to(LOCALE_DIR)}\n{path.read_text('utf-8')}")
     # The theme's own templates were read and checked when it was loaded.
     texts += [f"theme:{name}\n{source}" for name, source in templates]
     return digest(*texts)
@@ -1137,9 +1152,8 @@ def _select(packet: Packet, only: Sequence[str] | None) -> list[str]:
 def _refuse_overwriting_inputs(packet: Packet, out: Path, selected: list[str]) -> None:
     """An output path that is also an input would destroy the trainer's file."""
     inputs = {packet.source.resolve()} if packet.source is not None else set()
-    for _inservice, item in packet.file_items():
-        inputs.add((packet.folder / item.file).resolve())
     for inservice in packet.inservices:
+        inputs.update((packet.folder / file).resolve() for file in _merged_files(inservice))
         for text in _markdown_fields(inservice):
             inputs.update((packet.folder / src).resolve() for src in images_in(text))
         if isinstance(inservice.attendees, str):

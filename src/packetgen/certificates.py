@@ -29,6 +29,7 @@ from ._version import __version__
 from .attendees import Attendee, inline_attendees, read_attendees
 from .credit import inservice_hours
 from .errors import LimitError, PacketgenError
+from .i18n import Strings, fill, strings_for
 from .links import short_url, to_uri
 from .loader import load_packet
 from .markdown import images_in
@@ -128,6 +129,8 @@ class CertificatesView:
     signer_title: str | None
     presenter: str | None
     signature: str | None
+    strings: Strings = field(default_factory=lambda: strings_for("en"), compare=False, repr=False)
+    """The certificates' texts, in the in-service's language."""
 
 
 def certificate_id(packet: Packet, inservice: InService, name: str, occurrence: int = 1) -> str:
@@ -189,6 +192,7 @@ def certificates_view(
     certificate = inservice.certificate
     assert certificate is not None
     lang = packet.language
+    t = strings_for(lang, packet.strings)
     hours = inservice_hours(packet, inservice).hours
     details = " · ".join(
         v
@@ -200,14 +204,18 @@ def certificates_view(
         if v
     )
     credit = (
-        f"{format_hours(hours)} of in-service credit, {DELIVERY_LABELS[inservice.delivery]}"
+        fill(
+            t.gettext("{hours} of in-service credit, {delivery}"),
+            hours=format_hours(hours, t),
+            delivery=t.gettext(DELIVERY_LABELS[inservice.delivery]),
+        )
         if hours
         else None
     )
     ids = certificate_ids(packet, inservice, [p.name for p in people])
     return CertificatesView(
         lang=lang,
-        title=f"Certificates: {inservice.title}",
+        title=fill(t.gettext("Certificates: {title}"), title=inservice.title),
         organization=packet.organization,
         generator=f"packetgen {__version__}",
         created=w3c_build_date(),
@@ -215,7 +223,7 @@ def certificates_view(
         css=Markup(""),
         page_css=Markup(certificate_page_css(packet.paper)),
         people=tuple(
-            _certificate_of(packet, inservice, person.name, cert_id, n)
+            _certificate_of(packet, inservice, person.name, cert_id, n, t)
             for n, (person, cert_id) in enumerate(zip(people, ids, strict=True), start=1)
         ),
         inservice_title=inservice.title,
@@ -225,11 +233,12 @@ def certificates_view(
         signer_title=certificate.signer_title,
         presenter=inservice.presenter,
         signature=signature,
+        strings=t,
     )
 
 
 def _certificate_of(
-    packet: Packet, inservice: InService, name: str, cert_id: str, number: int
+    packet: Packet, inservice: InService, name: str, cert_id: str, number: int, t: Strings
 ) -> CertificateOf:
     anchor = f"{inservice.id}-certificate-{number}"
     template = inservice.certificate.verify_url if inservice.certificate else None
@@ -241,7 +250,7 @@ def _certificate_of(
     size = code.size_mm(max(packet.qr_module_mm, DEFAULT_MODULE_MM))
     label = short_url(url)
     svg = code.svg(
-        title=f"QR code to verify this certificate: {label}",
+        title=fill(t.gettext("QR code to verify this certificate: {address}"), address=label),
         element_id=f"{anchor}-qr",
         size_mm=size,
     )

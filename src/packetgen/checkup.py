@@ -56,6 +56,8 @@ class CheckResult:
     """What the build would warn about (untagged handouts in one line)."""
     untagged: list[UntaggedHandout] = field(default_factory=list)
     """Every handout a screen reader cannot read, acknowledged (``tagged: false``) or not."""
+    fallbacks: dict[str, list[str]] = field(default_factory=dict)
+    """Per language, the printed texts its catalog lacks: they print in English."""
 
     @property
     def untagged_warning(self) -> str | None:
@@ -111,9 +113,10 @@ def check(
         if line is not None:
             warnings.append(line)
 
+        fallbacks: dict[str, set[str]] = {}
         for inservice in packet.inservices:
             theme = themes.get(packet.for_inservice(inservice.id).theme)
-            found.extend(_view_problems(packet, links, theme, inservice.id))
+            found.extend(_view_problems(packet, links, theme, inservice.id, fallbacks))
         found.extend(_kit_problems(packet, warnings))
 
         failed_ids = {inservice_id for inservice_id, _j, _exc in failed}
@@ -127,7 +130,13 @@ def check(
             store.flush()
         warnings.extend(n for n in store.notes if n not in warnings)
     problems = [message for _loc, message in sorted(found, key=lambda f: _line(packet, f[0]))]
-    return CheckResult(packet, list(dict.fromkeys(problems)), warnings, untagged)
+    return CheckResult(
+        packet,
+        list(dict.fromkeys(problems)),
+        warnings,
+        untagged,
+        {language: sorted(texts) for language, texts in sorted(fallbacks.items()) if texts},
+    )
 
 
 def _index(packet: Packet, inservice_id: str) -> int:
@@ -167,7 +176,11 @@ _MAX_VIEWS = 500
 
 
 def _view_problems(
-    packet: Packet, links: LinkTable, theme: Theme | None, inservice_id: str
+    packet: Packet,
+    links: LinkTable,
+    theme: Theme | None,
+    inservice_id: str,
+    fallbacks: dict[str, set[str]],
 ) -> list[tuple[_Loc, str]]:
     """What building the in-service's document stops at before layout: Markdown
     images and the theme's templates. The build stops at the first; to find them
@@ -184,6 +197,7 @@ def _view_problems(
         try:
             view = document_view(view_packet, links, theme, mode="print", inservice_id=inservice_id)
             render_document(view, theme)
+            fallbacks.setdefault(view_packet.language, set()).update(view.strings.fallbacks)
         except SpecError as exc:
             for problem in exc.problems:
                 found.append((_loc_of(problem.field), str(problem)))

@@ -27,7 +27,7 @@ from markupsafe import Markup
 from pypdf import PdfReader, PdfWriter
 
 from ._placement import Rect, append_ops
-from ._stamps import Atlas, StampText, composed_ops, digit_keys, number_texts, qr_ops
+from ._stamps import Atlas, StampText, composed_ops, number_texts, page_of_pages, qr_ops
 from .attendees import Attendee
 from .binder import PAPER_PT, finish, stamp_frame
 from .certificates import (
@@ -40,6 +40,7 @@ from .certificates import (
     signature_url,
 )
 from .errors import LimitError
+from .i18n import Strings, fill
 from .links import LinkTable
 from .pdf import Layout, layout_html
 from .qr import make_qr
@@ -162,36 +163,38 @@ def facilitator_view(
     )
     section = base.inservice
     assert section is not None
-    lang = packet.language
+    t = base.strings
     certificates = None
     if inservice.certificate is not None and people:
         certificates = certificates_view(packet, inservice, people, signature=signature)
-    run_sheet, run_end = _run_sheet(inservice, section, lang)
+    run_sheet, run_end = _run_sheet(inservice, section, t)
     length = _session_minutes(inservice)
-    credit = next((value for label, value in section.facts if label == "Credit"), None)
-    delivery = DELIVERY_LABELS[inservice.delivery]
+    # The facts' labels are printed, so in the document's language.
+    credit_label = t.gettext("Credit")
+    credit = next((value for label, value in section.facts if label == credit_label), None)
+    delivery = t.gettext(DELIVERY_LABELS[inservice.delivery])
     facts = tuple(
-        (label, f"{value}, {delivery}" if label == "Credit" else value)
+        (label, f"{value}, {delivery}" if label == credit_label else value)
         for label, value in section.facts
     )
     values = {f.name: getattr(base, f.name) for f in fields(base)}
     values.update(
-        doc_title=f"Facilitator's kit: {inservice.title} — {packet.title}",
-        page_css=Markup(f"{base.page_css}\n{_page_css(packet, certificates)}"),
+        doc_title=f"{_kit_title(t, inservice.title)} — {packet.title}",
+        page_css=Markup(f"{base.page_css}\n{_page_css(packet, certificates, t)}"),
         toc=(),
     )
     return FacilitatorView(
         **values,
         facts=facts,
         heading=" · ".join([inservice.title, *(value for _label, value in section.facts)]),
-        entries=_entries(inservice, section, run_sheet, certificates),
-        before=_before(section),
-        after=_after(inservice, section, certificates),
+        entries=_entries(inservice, section, run_sheet, certificates, t),
+        before=_before(section, t),
+        after=_after(inservice, section, certificates, t),
         run_sheet=run_sheet,
         run_end=run_end,
-        run_total=f"{length} minutes" if length else "",
+        run_total=fill(t.gettext("{minutes} minutes"), minutes=length) if length else "",
         attendance=_attendance(inservice, people),
-        schedule=_schedule(inservice, lang, length, credit, delivery),
+        schedule=_schedule(inservice, t, length, credit, delivery),
         certificates=certificates,
     )
 
@@ -219,14 +222,14 @@ def facilitator_kit(
     )
     seed = hashlib.sha256(html.encode("utf-8")).hexdigest().encode("ascii")[:32]
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(layout.write(identifier=seed))))
-    stamps = _stamps(writer, layout, packet, theme, inservice.title)
+    stamps = _stamps(writer, layout, packet, theme, inservice.title, view.strings)
     _qr_codes(stamps, writer, layout, view)
     for index, ops in sorted(stamps.items()):
         append_ops(writer, writer.pages[index], ops, artifact=True)
     finish(
         writer,
         packet,
-        title=f"Facilitator's kit: {inservice.title}",
+        title=_kit_title(view.strings, inservice.title),
         subject=packet.title,
         first_page=1,
         seed=seed,
@@ -276,17 +279,32 @@ def lay_out_kit(
 # ---------------------------------------------------------------- the kit's pages
 
 
-def _page_css(packet: Packet, certificates: CertificatesView | None) -> str:
+def _kit_title(t: Strings, title: str) -> str:
+    return fill(t.gettext("Facilitator's kit: {title}"), title=title)
+
+
+def _page_css(packet: Packet, certificates: CertificatesView | None, t: Strings) -> str:
     rules = [certificate_page_css(packet.paper)]
     if certificates is not None:
         # One bookmark for all the certificates, not one per person.
         first = certificates.people[0].anchor
-        rules.append(f'#{first} {{ bookmark-level: 1; bookmark-label: "Certificates" }}')
+        label = _css_string(t.gettext("Certificates"))
+        rules.append(f"#{first} {{ bookmark-level: 1; bookmark-label: {label} }}")
     return "\n".join(rules)
 
 
+def _css_string(text: str) -> str:
+    """``text`` as a quoted CSS string: a packet's ``strings:`` reach this
+    stylesheet, and must neither end the string nor the ``<style>`` element."""
+    escaped = "".join(
+        ch if ch.isalnum() or ch in " .,;:'!?()-" or ord(ch) > 127 else f"\\{ord(ch):x} "
+        for ch in text
+    )
+    return f'"{escaped}"'
+
+
 def _run_sheet(
-    inservice: InService, section: InServiceView, lang: str
+    inservice: InService, section: InServiceView, t: Strings
 ) -> tuple[tuple[RunRow, ...], str]:
     """The agenda with each part's length, and the session's end when the spec says it."""
     starts = [session_times(entry.time) if entry.time else None for entry in inservice.agenda]
@@ -299,9 +317,9 @@ def _run_sheet(
             following = next((t[0] for t in starts[k + 1 :] if t is not None), None)
             until = end or following or session_end
             length = _minutes_between(start, until)
-            minutes = f"{length} min" if length else ""
+            minutes = fill(t.gettext("{minutes} min"), minutes=length) if length else ""
         rows.append(RunRow(row.time, minutes, row.title, row.presenter))
-    last = format_time(session_end.strftime("%H:%M"), lang) if session_end and rows else None
+    last = format_time(session_end.strftime("%H:%M"), t.language) if session_end and rows else None
     return tuple(rows), last or ""
 
 
@@ -320,14 +338,24 @@ def _session_minutes(inservice: InService) -> int | None:
 
 
 def _schedule(
-    inservice: InService, lang: str, length: int | None, credit: str | None, delivery: str
+    inservice: InService, t: Strings, length: int | None, credit: str | None, delivery: str
 ) -> str:
     parts = []
-    when = format_time(inservice.time, lang)
-    if when:
-        parts.append(f"Scheduled {when}" + (f" ({length} minutes)" if length else ""))
+    when = format_time(inservice.time, t.language)
+    if when and length:
+        parts.append(
+            fill(t.gettext("Scheduled {time} ({minutes} minutes)"), time=when, minutes=length)
+        )
+    elif when:
+        parts.append(fill(t.gettext("Scheduled {time}"), time=when))
     if credit:
-        parts.append(f"the whole session earns {credit} of in-service credit, {delivery}")
+        parts.append(
+            fill(
+                t.gettext("the whole session earns {credit} of in-service credit, {delivery}"),
+                credit=credit,
+                delivery=delivery,
+            )
+        )
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "." if text else ""
 
@@ -348,73 +376,100 @@ def _entries(
     section: InServiceView,
     run_sheet: Sequence[RunRow],
     certificates: CertificatesView | None,
+    t: Strings,
 ) -> tuple[KitEntry, ...]:
     kit = section.kit
     entries = []
     if run_sheet:
         entries.append(
-            KitEntry("Run sheet", f"{inservice.id}-run-sheet", "the agenda, with room for notes")
+            KitEntry(
+                t.gettext("Run sheet"),
+                f"{inservice.id}-run-sheet",
+                t.gettext("the agenda, with room for notes"),
+            )
         )
     if kit is not None and kit.has_signin:
         rows = len(kit.signin_rows)
         entries.append(
-            KitEntry("Sign-in sheet", f"{inservice.id}-signin", f"{rows} rows, for the door")
+            KitEntry(
+                t.gettext("Sign-in sheet"),
+                f"{inservice.id}-signin",
+                fill(t.gettext("{rows} rows, for the door"), rows=rows),
+            )
         )
     entries.append(
         KitEntry(
-            "Attendance and hours",
+            t.gettext("Attendance and hours"),
             f"{inservice.id}-attendance",
-            "times and hours of each person, for the records",
+            t.gettext("times and hours of each person, for the records"),
         )
     )
     if kit is not None and kit.evaluation is not None:
         entries.append(
-            KitEntry("Evaluation", f"{inservice.id}-evaluation", "one to photocopy as needed")
+            KitEntry(
+                t.gettext("Evaluation"),
+                f"{inservice.id}-evaluation",
+                t.gettext("one to photocopy as needed"),
+            )
         )
     if certificates is not None:
         count = len(certificates.people)
+        note = t.ngettext(
+            "{count} certificate, one per attendee", "{count} certificates, one per attendee", count
+        )
         entries.append(
             KitEntry(
-                "Certificates",
-                certificates.people[0].anchor,
-                f"{count} {'certificate' if count == 1 else 'certificates'}, one per attendee",
+                t.gettext("Certificates"), certificates.people[0].anchor, fill(note, count=count)
             )
         )
     return tuple(entries)
 
 
-def _before(section: InServiceView) -> tuple[str, ...]:
+def _before(section: InServiceView, t: Strings) -> tuple[str, ...]:
     kit = section.kit
     lines = []
     if kit is not None and kit.has_signin:
-        lines.append("Put the sign-in sheet by the door, with a pen.")
+        lines.append(t.gettext("Put the sign-in sheet by the door, with a pen."))
     if kit is not None and kit.evaluation is not None:
-        lines.append("Copy the evaluation for anyone without a binder.")
-    lines.append("Keep the attendance sheet at hand to note arrivals.")
+        lines.append(t.gettext("Copy the evaluation for anyone without a binder."))
+    lines.append(t.gettext("Keep the attendance sheet at hand to note arrivals."))
     return tuple(lines)
 
 
 def _after(
-    inservice: InService, section: InServiceView, certificates: CertificatesView | None
+    inservice: InService,
+    section: InServiceView,
+    certificates: CertificatesView | None,
+    t: Strings,
 ) -> tuple[str, ...]:
     kit = section.kit
-    lines = ["Note when each person left, and the hours each earned."]
+    lines = [t.gettext("Note when each person left, and the hours each earned.")]
     handed = [
         what
         for what, present in (
-            ("the sign-in sheet", kit is not None and kit.has_signin),
-            ("the attendance sheet", True),
-            ("the evaluations", kit is not None and kit.evaluation is not None),
+            (t.gettext("the sign-in sheet"), kit is not None and kit.has_signin),
+            (t.gettext("the attendance sheet"), True),
+            (t.gettext("the evaluations"), kit is not None and kit.evaluation is not None),
         )
         if present
     ]
-    to = inservice.contact.name if inservice.contact is not None else "the training coordinator"
-    listed = handed[0] if len(handed) == 1 else ", ".join(handed[:-1]) + " and " + handed[-1]
-    lines.append(f"Give {listed} to {to}.")
+    to = (
+        inservice.contact.name
+        if inservice.contact is not None
+        else t.gettext("the training coordinator")
+    )
+    listed = (
+        handed[0]
+        if len(handed) == 1
+        else fill(t.gettext("{items} and {last}"), items=", ".join(handed[:-1]), last=handed[-1])
+    )
+    lines.append(fill(t.gettext("Give {items} to {person}."), items=listed, person=to))
     if certificates is not None:
         signed = certificates.signature is not None
         lines.append(
-            "Hand out the certificates." if signed else "Sign the certificates and hand them out."
+            t.gettext("Hand out the certificates.")
+            if signed
+            else t.gettext("Sign the certificates and hand them out.")
         )
     return tuple(lines)
 
@@ -425,20 +480,21 @@ _Stamps = dict[int, list[str]]
 
 
 def _stamps(
-    writer: PdfWriter, layout: Layout, packet: Packet, theme: Theme, running: str
+    writer: PdfWriter, layout: Layout, packet: Packet, theme: Theme, running: str, t: Strings
 ) -> _Stamps:
     """The binder's running header and "page X of Y": not on the cover's header,
     nor anywhere on a certificate."""
     width, height = PAPER_PT[packet.paper]
     frame = stamp_frame(layout)
     half = (width - frame.left - frame.right) * 0.48
+    footer = page_of_pages(t)
     atlas = Atlas.lay_out(
         packet,
         theme,
         [
             StampText("packet", packet.title, width_pt=half, align="left"),
             StampText("running", running, width_pt=half, align="right"),
-            *number_texts([("page", "page "), ("of", " of ")]),
+            *number_texts(footer.words),
         ],
     )
     total = len(writer.pages)
@@ -452,7 +508,7 @@ def _stamps(
             ops.append(atlas.ops(writer, page, "packet", frame.left, height - frame.header))
             x = width - frame.right - atlas.width("running")
             ops.append(atlas.ops(writer, page, "running", x, height - frame.header))
-        keys = ["page", *digit_keys(index + 1), "of", *digit_keys(total)]
+        keys = footer.keys(page=index + 1, pages=total)
         ops += composed_ops(atlas, writer, page, keys, right=width - frame.right, top=frame.footer)
     return stamps
 

@@ -26,10 +26,41 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
-__all__ = ["DOMAIN", "LOCALE_DIR", "Strings", "available_languages", "string_key", "strings_for"]
+__all__ = [
+    "DOMAIN",
+    "LOCALE_DIR",
+    "N_",
+    "Strings",
+    "available_languages",
+    "fill",
+    "has_catalog",
+    "language_name",
+    "printed_texts",
+    "string_key",
+    "strings_for",
+    "strings_markdown",
+]
 
 DOMAIN = "packetgen"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` for the catalog where it is written, to be translated
+    later where it is printed (a table of labels): ``pybabel extract`` finds it."""
+    return message
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def fill(text: str, **values: object) -> str:
+    """``text`` with its ``{name}`` placeholders filled in. Unlike ``str.format``, a
+    brace it has no value for prints as written: a packet's ``strings:`` may have
+    a typo in a placeholder, or a brace of its own, and must not stop the build."""
+    return _PLACEHOLDER.sub(
+        lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), text
+    )
 
 
 def string_key(message: str) -> str:
@@ -54,9 +85,59 @@ def _catalog(language: str) -> Catalog | None:
     return None
 
 
+@functools.cache
+def printed_texts() -> dict[str, str]:
+    """Every text packetgen prints, by its short name (``string_key``), from the
+    catalog template: what a packet's ``strings:`` may reword."""
+    with (LOCALE_DIR / f"{DOMAIN}.pot").open("rb") as handle:
+        template = read_po(handle, domain=DOMAIN)
+    texts: dict[str, str] = {}
+    for message in template:
+        for text in message.id if isinstance(message.id, tuple | list) else [message.id]:
+            if text:
+                texts.setdefault(string_key(text), text)
+    return texts
+
+
+def strings_markdown() -> str:
+    """``docs/strings.md``: every printed text a packet's ``strings:`` can reword."""
+    spanish = strings_for("es")
+    rows = [
+        "# The texts packetgen prints",
+        "",
+        "A packet can say any of these in its own words under `strings:`, by short",
+        "name or by the English text:",
+        "",
+        "```yaml",
+        "strings:",
+        '  registration_required: "Sign up first"',
+        "```",
+        "",
+        "Words in `{braces}` or `%(name)s` are filled in by packetgen: keep them in your text.",
+        "This file is written by `make catalog`.",
+        "",
+        "| short name | English | Spanish |",
+        "|---|---|---|",
+    ]
+    for key, text in sorted(printed_texts().items()):
+        cells = [key, text, spanish.gettext(text)]
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def has_catalog(language: str) -> bool:
+    """Whether ``language`` (or its base language) has a catalog; English needs none."""
+    return language.split("-")[0].lower() == "en" or _catalog(language) is not None
+
+
 def available_languages() -> list[str]:
     """Languages with a catalog, besides English (the language of the code)."""
     return sorted(p.name for p in LOCALE_DIR.iterdir() if (p / "LC_MESSAGES").is_dir())
+
+
+def language_name(language: str, in_language: str) -> str:
+    """The name of ``language`` as readers of ``in_language`` say it: Spanish, español, inglés."""
+    return str(_locale(language).get_display_name(_locale(in_language)) or language)
 
 
 @functools.cache

@@ -20,9 +20,13 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from .errors import Problem, QRCapacityError, SpecError
+from .i18n import N_
 from .markdown import links_in
 from .qr import DEFAULT_MODULE_MM, ErrorCorrection, QRCode, make_qr, symbol_size
 from .spec import Packet, start_seconds
+
+EVALUATION_FORM = N_("Evaluation form")
+"""How the links appendix names an evaluation's online form (translated where printed)."""
 
 __all__ = [
     "LARGE_CODE_MM",
@@ -366,6 +370,15 @@ def collect_links(packet: Packet) -> LinkTable:
                         f" packetgen can put a start time into YouTube and Vimeo links only;"
                         f" the page says where to start (item {item.title!r})"
                     )
+            # Right after the item's own address: a translation added later does not
+            # renumber anything before it.
+            for k, translation in enumerate(item.translations):
+                if translation.url is not None:
+                    table.add(
+                        translation.url,
+                        LinkSource(inservice.id, item.title, f"{base}.translations[{k}].url"),
+                        where=packet.locate("inservices", i, "items", j, "translations", k, "url"),
+                    )
             for name in _TEXT_FIELDS:
                 for url in links_in(getattr(item, name, None)):
                     table.add(
@@ -376,7 +389,7 @@ def collect_links(packet: Packet) -> LinkTable:
         if inservice.evaluation is not None and inservice.evaluation.url is not None:
             table.add(
                 inservice.evaluation.url,
-                LinkSource(inservice.id, "Evaluation form", f"inservices[{i}].evaluation.url"),
+                LinkSource(inservice.id, EVALUATION_FORM, f"inservices[{i}].evaluation.url"),
                 where=packet.locate("inservices", i, "evaluation", "url"),
             )
     return table

@@ -188,6 +188,7 @@ def validate(doc: SourceDoc, *, name: str, folder: Path, source: Path | None) ->
     except ValidationError as exc:
         problems.extend(_translate(doc, name, err) for err in exc.errors() if _keep(err))
     problems.extend(_duplicate_ids(doc, name))
+    problems.extend(_check_strings(doc, name))
     problems.extend(_check_markdown_links(doc, name))
     if problems:
         raise SpecError(_sorted(problems))
@@ -645,6 +646,36 @@ def _check_markdown_links(doc: SourceDoc, name: str) -> list[Problem]:
     return problems
 
 
+def _check_strings(doc: SourceDoc, name: str) -> list[Problem]:
+    """``strings:`` may only reword texts packetgen prints: a misspelt name would
+    otherwise change nothing, silently."""
+    given = doc.data.get("strings")
+    if not isinstance(given, dict) or not given:
+        return []
+    from .i18n import printed_texts  # Babel reads the catalog only for specs that reword
+
+    texts = printed_texts()
+    problems = []
+    for key in given:
+        if not isinstance(key, str) or key in texts or key in texts.values():
+            continue
+        loc: Loc = ("strings", key)
+        hint = _suggest(key, [*texts, *texts.values()])
+        problems.append(
+            _at(
+                doc,
+                name,
+                loc,
+                dotted(loc),
+                f"packetgen prints no text called {key!r}{hint} (give a text's short name,"
+                ' like registration_required, or its English words, like "Registration'
+                ' required"; docs/strings.md lists them)',
+                key=True,
+            )
+        )
+    return problems
+
+
 def _duplicate_ids(doc: SourceDoc, name: str) -> list[Problem]:
     inservices = doc.data.get("inservices")
     if not isinstance(inservices, list):
@@ -693,30 +724,16 @@ def _check_files(doc: SourceDoc, name: str, folder: Path) -> list[Problem]:
             if not isinstance(item, dict):
                 continue
             loc: Loc = ("inservices", i, "items", j)
-            file = item.get("file")
-            if isinstance(file, str) and file:
-                message = _find(item, "file", root)
-                if message:
-                    problems.append(_at(doc, name, (*loc, "file"), dotted((*loc, "file")), message))
-                else:
-                    target = (root / item["file"]).resolve()
-                    with contextlib.suppress(OSError):
-                        sizes[target] = target.stat().st_size
-                        total = sum(sizes.values())
-                        if total > MAX_FILE_BYTES_TOTAL and total - sizes[target] <= (
-                            MAX_FILE_BYTES_TOTAL
-                        ):
-                            problems.append(
-                                _at(
-                                    doc,
-                                    name,
-                                    (*loc, "file"),
-                                    dotted((*loc, "file")),
-                                    f"with this file the packet's files add up to {total:,}"
-                                    f" bytes; at most {MAX_FILE_BYTES_TOTAL:,} bytes (1 GiB)"
-                                    " are allowed in one packet",
-                                )
-                            )
+            # A translation's file is merged like the item's own: the same checks.
+            holders: list[tuple[dict[str, Any], Loc]] = [(item, loc)]
+            translations = item.get("translations")
+            holders += [
+                (t, (*loc, "translations", k))
+                for k, t in enumerate(_listed(translations))
+                if isinstance(t, dict)
+            ]
+            for holder, at in holders:
+                problems.extend(_check_file(doc, name, root, holder, at, sizes))
             env = item.get("password_env")
             if isinstance(env, str) and env and env not in os.environ:
                 problems.append(
@@ -733,6 +750,37 @@ def _check_files(doc: SourceDoc, name: str, folder: Path) -> list[Problem]:
         if isinstance(inservice, dict):
             problems.extend(_check_kit_files(doc, name, root, i, inservice))
     return problems
+
+
+def _check_file(
+    doc: SourceDoc, name: str, root: Path, holder: dict[str, Any], loc: Loc, sizes: dict[Path, int]
+) -> list[Problem]:
+    """The ``file`` of an item or a translation: inside the folder, there, and within
+    the packet's total size (``sizes`` gathers every file's size so far)."""
+    file = holder.get("file")
+    if not isinstance(file, str) or not file:
+        return []
+    at: Loc = (*loc, "file")
+    message = _find(holder, "file", root)
+    if message:
+        return [_at(doc, name, at, dotted(at), message)]
+    target = (root / holder["file"]).resolve()
+    with contextlib.suppress(OSError):
+        sizes[target] = target.stat().st_size
+        total = sum(sizes.values())
+        if total > MAX_FILE_BYTES_TOTAL and total - sizes[target] <= MAX_FILE_BYTES_TOTAL:
+            return [
+                _at(
+                    doc,
+                    name,
+                    at,
+                    dotted(at),
+                    f"with this file the packet's files add up to {total:,}"
+                    f" bytes; at most {MAX_FILE_BYTES_TOTAL:,} bytes (1 GiB)"
+                    " are allowed in one packet",
+                )
+            ]
+    return []
 
 
 def _listed(value: Any) -> list[Any]:

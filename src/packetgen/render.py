@@ -12,6 +12,7 @@ import datetime as dt
 import html
 import re
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -28,12 +29,13 @@ from ._repro import w3c_build_date
 from ._version import __version__
 from .credit import inservice_hours
 from .errors import BuildError, Problem, SpecError
+from .i18n import N_, Strings, fill, language_name, strings_for
 from .links import LinkRef, LinkTable, item_url, to_uri
 from .loader import check_path
 from .markdown import is_web_url, render_markdown
 from .pdf import NO_MARGIN_BOXES
 from .qr import ErrorCorrection
-from .spec import Contact, InService, Packet, session_times
+from .spec import Contact, Evaluation, InService, Packet, Translation, session_times
 from .themes import Theme
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "InServiceView",
     "ItemView",
     "Mode",
+    "TranslationView",
     "format_date",
     "format_hours",
     "format_time",
@@ -55,22 +58,57 @@ Mode = Literal["print", "screen"]
 """``print`` feeds WeasyPrint; ``screen`` is the standalone HTML file."""
 
 KIND_LABELS = {
-    "article": "Article",
-    "recording": "Recording",
-    "handout": "Handout",
-    "presentation": "Slides",
-    "film": "Film",
-    "campaign": "Campaign",
-    "link": "Website",
-    "note": "Note",
+    "article": N_("Article"),
+    "recording": N_("Recording"),
+    "handout": N_("Handout"),
+    "presentation": N_("Slides"),
+    "film": N_("Film"),
+    "campaign": N_("Campaign"),
+    "link": N_("Website"),
+    "note": N_("Note"),
 }
-DELIVERY_LABELS = {"in_person": "in person", "virtual": "live online", "self_study": "self-study"}
+"""In English; printed through ``Strings.gettext``."""
+DELIVERY_LABELS = {
+    "in_person": N_("in person"),
+    "virtual": N_("live online"),
+    "self_study": N_("self-study"),
+}
 """How an in-service's credit was earned (``delivery``), as certificates and the
-attendance sheet say it: "1.5 hours of in-service credit, in person"."""
+attendance sheet say it: "1.5 hours of in-service credit, in person" (in English;
+printed through ``Strings.gettext``)."""
 _SELF_STUDY = ("article", "recording", "film")
-_REGISTRATION = re.compile(r"regist|sign[ -]?up|log ?in|account|password", re.IGNORECASE)
+# English and Spanish words of sign-up steps: a Spanish packet's notices say
+# "inscríbete", "crea una cuenta", "contraseña".
+_REGISTRATION = re.compile(
+    r"regist|sign[ -]?up|log ?in|account|password|inscri|cuenta|contrase|iniciar sesi",
+    re.IGNORECASE,
+)
 _OBJECTIVES_QUESTION = "The in-service met its stated objectives."
 """The default evaluation's generic question, which the objectives' own questions replace."""
+_DEFAULT_QUESTIONS = frozenset(
+    (
+        *Evaluation.model_fields["questions"].get_default(call_default_factory=True),
+        *Evaluation.model_fields["open_questions"].get_default(call_default_factory=True),
+    )
+)
+"""The spec's default evaluation questions: these are packetgen's words, and print
+in the reader's language; a trainer's own questions print as written."""
+# The defaults, marked for the catalog (the spec, which holds them, stays free of i18n).
+_DEFAULT_QUESTION_MESSAGES = (
+    N_("The in-service met its stated objectives."),
+    N_("The presenter knew the subject well."),
+    N_("I can use what I learned in my advocacy."),
+    N_("The materials were useful."),
+    N_("What was the most useful part of this in-service?"),
+    N_("What would you change, or like to learn about next?"),
+)
+_SCALE = (
+    N_("Strongly disagree"),
+    N_("Disagree"),
+    N_("Neutral"),
+    N_("Agree"),
+    N_("Strongly agree"),
+)
 _IMAGE_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif"}
 _MAX_IMAGE_BYTES = 10 * 1024 * 1024
 _WIDE_CODE_MM = 34.0
@@ -118,6 +156,17 @@ class HandoutSlot:
 
 
 @dataclass(frozen=True)
+class TranslationView:
+    """The same resource in another language, printed with its item."""
+
+    lang: str
+    heading: str
+    """In the document's language: "Also in Spanish", "También en inglés"."""
+    title: str
+    qr: QRView | None = None
+
+
+@dataclass(frozen=True)
 class ItemView:
     """One item, ready to print."""
 
@@ -135,6 +184,9 @@ class ItemView:
     qr: QRView | None
     file_name: str | None
     handout: HandoutSlot | None
+    lang: str | None = None
+    """The item's own language, when it is not the document's (its title and text)."""
+    translations: tuple[TranslationView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -195,13 +247,7 @@ class EvaluationView:
     questions: tuple[str, ...]
     open_questions: tuple[str, ...]
     qr: QRView | None
-    scale: tuple[str, ...] = (
-        "Strongly disagree",
-        "Disagree",
-        "Neutral",
-        "Agree",
-        "Strongly agree",
-    )
+    scale: tuple[str, ...] = _SCALE
 
 
 @dataclass(frozen=True)
@@ -273,17 +319,21 @@ class DocumentView:
     show_contents: bool = True
     qr_slots: dict[str, tuple[str, ErrorCorrection]] = field(default_factory=dict)
     """Print mode: the element id of every empty QR slot → what its code carries."""
+    strings: Strings = field(default_factory=lambda: strings_for("en"), compare=False, repr=False)
+    """The document's texts: the templates print through it, and its ``fallbacks``
+    tell which texts printed in English for want of a translation."""
 
 
 # ---------------------------------------------------------------- helpers
 
 
 def format_date(value: dt.date | None, lang: str) -> str | None:
+    """A date as readers of ``lang`` write it: March 12, 2018; 12 de marzo de 2018."""
     if value is None:
         return None
     if _english(lang):
         return f"{value:%B} {value.day}, {value.year}"
-    return value.isoformat()
+    return strings_for(lang).date(value)
 
 
 def _english(lang: str) -> bool:
@@ -316,14 +366,14 @@ def _twelve_hour(value: dt.time) -> tuple[str, str]:
     return f"{value.hour % 12 or 12}:{value.minute:02d}", "am" if value.hour < 12 else "pm"
 
 
-def _when(date: dt.date | None, time: str | None, lang: str) -> tuple[str, str] | None:
-    day, hours = format_date(date, lang), format_time(time, lang)
+def _when(date: dt.date | None, time: str | None, t: Strings) -> tuple[str, str] | None:
+    day, hours = format_date(date, t.language), format_time(time, t.language)
     if day and hours:
-        return "When", f"{day} \u00b7 {hours}"
+        return t.gettext("When"), f"{day} \u00b7 {hours}"
     if day:
-        return "Date", day
+        return t.gettext("Date"), day
     if hours:
-        return "Time", hours
+        return t.gettext("Time"), hours
     return None
 
 
@@ -342,29 +392,38 @@ def _contact(contact: Contact | None) -> ContactView | None:
     )
 
 
-def _access(text: str | None) -> tuple[str | None, str]:
+def _access(text: str | None, t: Strings) -> tuple[str | None, str]:
     """The access notice's text and heading, without the heading's words twice.
 
     "Registration required. Enter your details." under the heading
     "Registration required" would print the words twice: the body starts after them.
     """
+    plain = t.gettext("How to get in")
     if text is None or not text.strip():
-        return None, "How to get in"
-    heading = "Registration required" if _REGISTRATION.search(text) else "How to get in"
-    words = r"\s+".join(re.escape(word) for word in heading.split())
-    lead = re.match(rf"\s*{words}\b", text, re.IGNORECASE)
-    if lead is None:
+        return None, plain
+    english = N_("Registration required") if _REGISTRATION.search(text) else N_("How to get in")
+    heading = t.gettext(english)
+    # The notice may start with the heading's words in the packet's language or
+    # in English (a packet that rewords the heading with `strings:`).
+    for said in dict.fromkeys((heading, english)):
+        words = r"\s+".join(re.escape(word) for word in said.split())
+        lead = re.match(rf"\s*{words}\b", text, re.IGNORECASE)
+        if lead is not None:
+            break
+    else:
         return text, heading
     clause = re.match(r"\s*(?:[.:;!,\u2013\u2014-]+\s*|$)", text[lead.end() :])
     if clause is None:
         # "Registration required for members only" says more than the heading
         # would: it stays whole, under the plain heading.
-        return text, "How to get in"
+        return text, plain
     rest = text[lead.end() + clause.end() :]
     return rest[:1].upper() + rest[1:], heading
 
 
-def _evaluation_questions(questions: Sequence[str], objectives: Sequence[str]) -> tuple[str, ...]:
+def _evaluation_questions(
+    questions: Sequence[str], objectives: Sequence[str], t: Strings
+) -> tuple[str, ...]:
     """The rated statements: one per objective in place of the generic one.
 
     The spec's objectives are phrases that continue "you will be able to"
@@ -373,11 +432,18 @@ def _evaluation_questions(questions: Sequence[str], objectives: Sequence[str]) -
     statement keeps to two lines of the form.
     """
     if not objectives:
-        return tuple(questions)
-    asked = tuple(f"I can now {_continued(o)}" for o in objectives)
+        return _questions(questions, t)
+    asked = tuple(
+        fill(t.gettext("I can now {objective}"), objective=_continued(o)) for o in objectives
+    )
     kept = [q for q in questions if q != _OBJECTIVES_QUESTION]
     at = questions.index(_OBJECTIVES_QUESTION) if _OBJECTIVES_QUESTION in questions else 0
-    return (*kept[:at], *asked, *kept[at:])
+    return (*_questions(kept[:at], t), *asked, *_questions(kept[at:], t))
+
+
+def _questions(questions: Sequence[str], t: Strings) -> tuple[str, ...]:
+    """The questions as printed: the spec's defaults in the reader's language."""
+    return tuple(t.gettext(q) if q in _DEFAULT_QUESTIONS else q for q in questions)
 
 
 def _continued(objective: str) -> str:
@@ -390,22 +456,30 @@ def _continued(objective: str) -> str:
     return text if text.endswith(("?", "!")) else f"{text}."
 
 
-def _minutes(kind: str, minutes: int | None) -> str | None:
+def _minutes(kind: str, minutes: int | None, t: Strings) -> str | None:
     if minutes is None:
         return None
     if kind == "article":
-        return f"{minutes} min read"
+        return fill(t.gettext("{minutes} min read"), minutes=minutes)
     if minutes >= 60:
         hours, rest = divmod(minutes, 60)
-        return f"{hours} h {rest} min" if rest else f"{hours} h"
-    return f"{minutes} min"
+        if rest:
+            return fill(t.gettext("{hours} h {minutes} min"), hours=hours, minutes=rest)
+        return fill(t.gettext("{hours} h"), hours=hours)
+    return fill(t.gettext("{minutes} min"), minutes=minutes)
 
 
-def format_hours(value: float) -> str:
-    """``1.5 hours``, ``1 hour``: the number and its unit never split over two lines."""
-    text = f"{value:g}"
+def format_hours(value: float, strings: Strings | None = None) -> str:
+    """``1.5 hours``, ``1 hour``, ``1,5 horas``: the number and its unit never split
+    over two lines."""
+    t = strings or strings_for("en")
+    # Catalogs choose a form by a whole number; 1.5 reads as a plural in the
+    # languages packetgen speaks ("1.5 hours", "1,5 horas").
+    count = int(value) if float(value).is_integer() else 2
+    number = f"{value:g}" if t.english else t.number(value)
     # "1.5 / hours" split over two lines of a heading reads as two facts.
-    return f"{text}{_NBSP}hour" if value == 1 else f"{text}{_NBSP}hours"
+    form = t.ngettext("{count} hour", "{count} hours", count).replace("{count} ", "{count}" + _NBSP)
+    return fill(form, count=number)
 
 
 class _Renderer:
@@ -422,6 +496,8 @@ class _Renderer:
         self.inservice_id: str | None = None
         self.slots: dict[str, tuple[str, ErrorCorrection]] = {}
         """Element id of every QR slot laid out (print) → what its code carries."""
+        self.t = strings_for(packet.language, packet.strings)
+        """The document's texts: one per document, so its fallbacks are the document's."""
 
     def number(self, url: str) -> int | None:
         return self.numbers.get(url)
@@ -468,7 +544,9 @@ class _Renderer:
         self._qr_ids[key] = count + 1
         element_id = key if count == 0 else f"{key}-{count}"
         size = ref.size_mm
-        label = f"QR code for {title}: {ref.label}"
+        label = fill(
+            self.t.gettext("QR code for {title}: {address}"), title=title, address=ref.label
+        )
         if self.mode == "print":
             # An empty slot of the code's size: the code is stamped in after layout.
             self.slots[element_id] = (ref.encoded, ref.error_correction)
@@ -496,16 +574,17 @@ class _Renderer:
             ref.url: k for k, ref in enumerate(self.links.for_inservice(inservice.id), 1)
         }
         lang = self.packet.language
+        t = self.t
         facts: list[tuple[str, str]] = []
-        when = _when(inservice.date, inservice.time, lang)
+        when = _when(inservice.date, inservice.time, t)
         if when is not None:
             facts.append(when)
         hours = self.hours(inservice)
         for label, value in (
-            ("Presenter", inservice.presenter),
-            ("Location", inservice.location),
+            (t.gettext("Presenter"), inservice.presenter),
+            (t.gettext("Location"), inservice.location),
             # Computed credit of 0 means nothing here earns credit: say nothing.
-            ("Credit", format_hours(hours) if hours else None),
+            (t.gettext("Credit"), format_hours(hours, t) if hours else None),
         ):
             if value:
                 facts.append((label, value))
@@ -519,19 +598,19 @@ class _Renderer:
                     getattr(item, "author", None),
                     item.source,
                     format_date(item.date, lang),
-                    _minutes(item.kind, item.minutes),
-                    _starts(getattr(item, "start", None)),
+                    _minutes(item.kind, item.minutes, t),
+                    _starts(getattr(item, "start", None), t),
                 )
                 if value
             ]
             target = item_url(item)
             ref = self.links.get(target) if target else None
-            access, access_heading = _access(item.access)
+            access, access_heading = _access(item.access, t)
             items.append(
                 ItemView(
                     anchor=f"{inservice.id}-item-{j + 1}",
                     kind=item.kind,
-                    kind_label=KIND_LABELS[item.kind],
+                    kind_label=t.gettext(KIND_LABELS[item.kind]),
                     title=item.title,
                     byline=tuple(byline),
                     description=self.markdown(item.description, *loc, "description"),
@@ -542,6 +621,11 @@ class _Renderer:
                     qr=self.qr(ref, title=item.title, scope=inservice.id) if ref else None,
                     file_name=Path(item.file).name if item.file else None,
                     handout=(handouts or {}).get(j),
+                    lang=item.language if item.language and item.language != lang else None,
+                    translations=tuple(
+                        self.translation(translation, item.title, inservice.id)
+                        for translation in item.translations
+                    ),
                 )
             )
         qrs, titles = self.qr_views(
@@ -566,6 +650,18 @@ class _Renderer:
             ),
         )
 
+    def translation(self, translation: Translation, title: str, scope: str) -> TranslationView:
+        """A translation of an item, with its code when the link table numbered its address."""
+        name = language_name(translation.language, self.packet.language)
+        ref = self.links.get(translation.url) if translation.url else None
+        shown = translation.title or title
+        return TranslationView(
+            lang=translation.language,
+            heading=fill(self.t.gettext("Also in {language}"), language=name),
+            title=shown,
+            qr=self.qr(ref, title=shown, scope=scope) if ref else None,
+        )
+
     def hours(self, inservice: InService) -> float | None:
         """Given or computed credit hours (computed once per in-service)."""
         if inservice.id not in self._hours:
@@ -586,31 +682,35 @@ class _Renderer:
         if not (roster or inservice.evaluation or credit_log):
             return None
         heading = " · ".join([inservice.title, *(value for _label, value in facts)])
+        t = self.t
         evaluation = None
         if inservice.evaluation is not None:
             ref = self.links.get(inservice.evaluation.url) if inservice.evaluation.url else None
+            form = t.gettext("the online evaluation form")
             evaluation = EvaluationView(
                 questions=_evaluation_questions(
-                    inservice.evaluation.questions, inservice.objectives
+                    inservice.evaluation.questions, inservice.objectives, t
                 ),
-                open_questions=tuple(inservice.evaluation.open_questions),
-                qr=self.qr(ref, title="the online evaluation form", scope=f"{inservice.id}-eval")
-                if ref
-                else None,
+                open_questions=_questions(inservice.evaluation.open_questions, t),
+                qr=self.qr(ref, title=form, scope=f"{inservice.id}-eval") if ref else None,
+                scale=tuple(t.gettext(label) for label in _SCALE),
             )
         signin = inservice.signin if roster else None
         log = tuple(
             CreditLogRow(
-                item.title, KIND_LABELS[item.kind], f"{item.minutes}" if item.minutes else ""
+                item.title,
+                t.gettext(KIND_LABELS[item.kind]),
+                f"{item.minutes}" if item.minutes else "",
             )
             for item in inservice.items
             if item.kind in _SELF_STUDY
         )
+        columns = (t.gettext("Name"), t.gettext("Role"), t.gettext("Signature"))
         return KitView(
             front=inservice.kit_placement == "front",
             heading=heading,
             signin_rows=tuple(range(1, signin.rows + 1)) if signin else (),
-            signin_columns=("Name", "Role", "Signature", *signin.columns) if signin else (),
+            signin_columns=(*columns, *signin.columns) if signin else (),
             evaluation=evaluation,
             credit_log=log if credit_log else (),
             # Blank rows too, for what a volunteer reads beyond the packet.
@@ -621,7 +721,7 @@ class _Renderer:
         self, refs: Sequence[LinkRef], *, scope: str
     ) -> tuple[tuple[QRView, ...], dict[int, str]]:
         """QR views and titles for a links appendix."""
-        titles = {r.url: _link_title(r, self.inservice_id) for r in refs}
+        titles = {r.url: _link_title(r, self.t, self.inservice_id) for r in refs}
         qrs = tuple(self.qr(r, title=titles[r.url], scope=scope) for r in refs)
         return qrs, {qr.number: titles[qr.url] for qr in qrs}
 
@@ -633,15 +733,24 @@ def qr_views(
     return _Renderer(packet, links).qr_views(refs, scope=scope)
 
 
-def _starts(start: str | None) -> str | None:
-    return f"starts at {start}" if start else None
+def _starts(start: str | None, t: Strings) -> str | None:
+    return fill(t.gettext("starts at {start}"), start=start) if start else None
 
 
-def _link_title(ref: LinkRef, inservice_id: str | None = None) -> str:
+def _link_title(ref: LinkRef, t: Strings, inservice_id: str | None = None) -> str:
     """The items that carry the link (in the in-service at hand, when given)."""
     sources = [s for s in ref.sources if inservice_id is None or s.inservice == inservice_id]
-    titles = list(dict.fromkeys(source.item for source in sources or ref.sources))
-    return titles[0] if len(titles) == 1 else f"{titles[0]} (and {len(titles) - 1} more)"
+    # The evaluation form's link is named by packetgen, not by the trainer: its
+    # name is in the catalog (links.EVALUATION_FORM).
+    titles = list(
+        dict.fromkeys(
+            t.gettext(source.item) if source.field.endswith("evaluation.url") else source.item
+            for source in sources or ref.sources
+        )
+    )
+    if len(titles) == 1:
+        return titles[0]
+    return fill(t.gettext("{title} (and {count} more)"), title=titles[0], count=len(titles) - 1)
 
 
 class _Refused(Exception):
@@ -672,14 +781,70 @@ def _environment(overrides: tuple[tuple[str, str], ...]) -> jinja2.Environment:
     )
     # Sandboxed: a theme's template overrides may come from an untrusted upload,
     # and an ordinary environment lets a template reach any Python object.
-    return ImmutableSandboxedEnvironment(
+    env = ImmutableSandboxedEnvironment(
         loader=loader,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # Newstyle: {% trans %} placeholders are filled (and escaped) by gettext
+    # itself, so a translation may move them. Trimmed: a message wrapped over
+    # lines of a template is one line of the catalog (babel.cfg says the same).
+    env.newstyle_gettext = True  # type: ignore[attr-defined]
+    env.policies["ext.i18n.trimmed"] = True
+    # Globals, not render variables: macros imported without context see only
+    # globals. They read the document's language from _STRINGS, for the
+    # environment is shared by documents in different languages (and threads).
+    env.globals.update(gettext=_gettext, ngettext=_ngettext)
+    return env
+
+
+_STRINGS: ContextVar[Strings | None] = ContextVar("packetgen_strings", default=None)
+"""The texts of the document being rendered (set by ``render_document``)."""
+
+
+def _current_strings() -> Strings:
+    strings = _STRINGS.get()
+    if strings is None:  # a template rendered outside render_document
+        raise BuildError("a template asked for a translation outside render_document")
+    return strings
+
+
+def _html_text(text: str) -> Markup:
+    """A translated text for HTML. Catalog texts are plain text, and a packet's
+    ``strings:`` must not inject markup; quotes are escaped for attributes, the
+    apostrophe (never an attribute's delimiter here) is left as the templates had it."""
+    return Markup(
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
+    )
+
+
+def _gettext(message: str, /, **variables: object) -> Markup:
+    """The i18n extension's newstyle ``gettext``, in the document's language."""
+    return _formatted(_current_strings().gettext(message), message, variables)
+
+
+def _ngettext(singular: str, plural: str, num: int, /, **variables: object) -> Markup:
+    """The i18n extension's newstyle ``ngettext``, in the document's language."""
+    variables.setdefault("num", num)
+    text = _current_strings().ngettext(singular, plural, num)
+    return _formatted(text, singular if num == 1 else plural, variables)
+
+
+def _formatted(text: str, english: str, variables: dict[str, object]) -> Markup:
+    """``text`` with the template's values in (escaped by Markup's ``%``).
+
+    Newstyle gettext always formats, so "%%" in a message is "%" (as Jinja's own).
+    A packet's ``strings:`` with a stray "%" or a misspelt ``%(name)s`` would
+    stop the build: the English text, whose placeholders are right, prints instead.
+    """
+    try:
+        return _html_text(text) % variables
+    except (KeyError, ValueError, TypeError):
+        return _html_text(english) % variables
 
 
 def page_css(packet: Packet) -> str:
@@ -709,6 +874,7 @@ def document_view(
     (the roster and the evaluation) instead of the binder's.
     """
     renderer = _Renderer(packet, links, mode)
+    t = renderer.t
     # Print documents get the theme's stylesheet from layout_html, parsed once per
     # process; the HTML page carries its CSS, for it stands alone.
     css = theme.print_css + "\n" + theme.screen_css if mode == "screen" else ""
@@ -726,6 +892,7 @@ def document_view(
         # any stylesheet from closing the <style> element it is printed in.
         "css": Markup(css.replace("</", "<\\/")),
         "page_css": Markup(page_css(packet)),
+        "strings": t,
     }
     if inservice_id is None:
         views = tuple(renderer.inservice(i, s) for i, s in enumerate(packet.inservices))
@@ -740,16 +907,18 @@ def document_view(
     inservice = packet.inservices[index]
     view = renderer.inservice(index, inservice, handouts, facilitator=facilitator)
     toc = []
-    kit = _kit_entries(view)
+    kit = _kit_entries(view, t)
     if view.kit is not None and view.kit.front:
         toc.extend(kit)
     toc.append(TocEntry(1, view.title, f"#{view.anchor}"))
     for item in view.items:
         toc.append(TocEntry(2, item.title, f"#{item.anchor}", item.kind_label))
         if item.handout is not None:
-            toc.append(TocEntry(2, item.handout.title, f"#{item.handout.anchor}", "In binder"))
+            toc.append(
+                TocEntry(2, item.handout.title, f"#{item.handout.anchor}", t.gettext("In binder"))
+            )
     if view.links:
-        toc.append(TocEntry(1, "Links in this packet", f"#{inservice.id}-links"))
+        toc.append(TocEntry(1, t.gettext("Links in this packet"), f"#{inservice.id}-links"))
     if view.kit is not None and not view.kit.front:
         toc.extend(kit)
     return DocumentView(
@@ -762,23 +931,28 @@ def document_view(
     )
 
 
-def _kit_entries(view: InServiceView) -> list[TocEntry]:
+def _kit_entries(view: InServiceView, t: Strings) -> list[TocEntry]:
     kit = view.kit
     if kit is None:
         return []
     entries = []
     if kit.has_signin:
-        entries.append(TocEntry(1, "Sign-in sheet", f"#{view.id}-signin"))
+        entries.append(TocEntry(1, t.gettext("Sign-in sheet"), f"#{view.id}-signin"))
     if kit.evaluation is not None:
-        entries.append(TocEntry(1, "Evaluation", f"#{view.id}-evaluation"))
+        entries.append(TocEntry(1, t.gettext("Evaluation"), f"#{view.id}-evaluation"))
     if kit.credit_log or kit.credit_log_rows:
-        entries.append(TocEntry(1, "Self-study credit log", f"#{view.id}-credit-log"))
+        entries.append(TocEntry(1, t.gettext("Self-study credit log"), f"#{view.id}-credit-log"))
     return entries
 
 
 def render_document(view: object, theme: Theme, template: str = "inservice.html.j2") -> str:
-    """Render ``view`` with the theme's templates (overrides first)."""
+    """Render ``view`` with the theme's templates (overrides first), in the view's
+    language (its ``strings``, or else its ``lang``)."""
     env = _environment(theme.templates)
+    strings = getattr(view, "strings", None)
+    if not isinstance(strings, Strings):
+        strings = strings_for(str(getattr(view, "lang", "en")))
+    token = _STRINGS.set(strings)
     try:
         return env.get_template(template).render(doc=view)
     except SecurityError as exc:
@@ -790,3 +964,5 @@ def render_document(view: object, theme: Theme, template: str = "inservice.html.
             else ""
         )
         raise BuildError(f"the theme's templates failed{where}: {exc}") from None
+    finally:
+        _STRINGS.reset(token)

@@ -893,7 +893,7 @@ class Packet(_Model):
     """How items earn in-service credit; an in-service's ``hours`` wins when given."""
     strings: Annotated[dict[str, Text], Field(max_length=500)] = Field(default_factory=dict)
     """Printed texts in your own words, by their short name or their English text,
-    e.g. ``{registration_required: "Sign up first"}`` (``packetgen strings`` lists them)."""
+    e.g. ``{registration_required: "Sign up first"}`` (``docs/strings.md`` lists them)."""
     records: Records | None = None
     """Column names and date format of the hours records (``packetgen hours``)."""
     inservices: Annotated[list[InService], Field(min_length=1)]
