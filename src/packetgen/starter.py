@@ -23,11 +23,22 @@ inservices:
   - id: first-in-service             # names the output files: first-in-service.pdf
     title: Understanding Child Trafficking
     date: 2026-01-15
+    time: 6:30pm-8:00pm                # or 18:30-20:00
     presenter: Your presenter's name and role
     location: Training room
+    contact: {name: Your name, email: training@example.org}
     hours: 1.5
     summary: |
       What volunteers will learn, in a sentence or two. **Markdown** works here.
+    objectives:                        # what volunteers will be able to do afterwards
+      - Recognize the warning signs of child trafficking
+      - Respond to a child's disclosure with support
+    agenda:
+      - {time: 6:30pm, title: Welcome and introductions}
+      - {time: 6:40pm, title: The recorded webinar}
+      - {time: 7:40pm, title: Questions and discussion}
+    signin: {}                         # a sign-in sheet in the facilitator's kit
+    evaluation: {}                     # an evaluation form in every binder
     items:
       - kind: recording
         title: Title of the recorded webinar
