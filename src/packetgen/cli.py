@@ -154,6 +154,123 @@ def init(directory: Path, force: bool) -> None:
     click.echo(f"Wrote {written}. Edit it, then run: packetgen check {written}")
 
 
+@cli.command("import")
+@click.argument("page")
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="The packet folder to write packet.yaml into (created if needed).",
+)
+@click.option(
+    "--base",
+    metavar="URL",
+    help="The page's web address, so that its relative links (/files/faq.pdf) can be kept;"
+    " without it they are left out and listed.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing packet.yaml.")
+@click.option(
+    "--fetch",
+    is_flag=True,
+    help="PAGE is a web address: download the page (network access, off by default).",
+)
+@click.option(
+    "--download",
+    is_flag=True,
+    help="Download the handouts and slide decks the page links to into DIR/handouts/ and"
+    " bind them in (network access, off by default; at most 50 MB each).",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="List every item's kind and why, and every link left out and why.",
+)
+def import_command(
+    page: str,
+    out_dir: Path,
+    base: str | None,
+    force: bool,
+    fetch: bool,
+    download: bool,
+    verbose: bool,
+) -> None:
+    """Make a draft packet.yaml from PAGE, a program's resource page saved as HTML.
+
+    Headings become in-services and links become items (recordings, articles,
+    handouts, films…) guessed from their addresses and words; menus, sidebars,
+    footers, email and share links are left out. Nothing is fetched unless you
+    ask: save the page in your browser first (Save Page As, "Web Page, HTML
+    only"), or give its address with --fetch.
+    """
+    from .importer import MAX_PAGE_BYTES, document_urls, import_page, with_files, write_import
+    from .spec import url_problem
+
+    if base is not None and url_problem(base) is not None:
+        raise click.BadParameter(
+            f"{url_problem(base)}; give the page's address, like https://example.org/resources/",
+            param_hint="--base",
+        )
+    target = out_dir / "packet.yaml"
+    if target.exists() and not force:
+        raise PacketgenError(f"{target} already exists; use --force to overwrite it")
+    if fetch:
+        from ._web_fetch import fetch as fetch_url
+
+        if url_problem(page) is not None:
+            raise click.BadParameter(
+                f"with --fetch, PAGE is the page's web address: {url_problem(page)}",
+                param_hint="PAGE",
+            )
+        html = fetch_url(page, max_bytes=MAX_PAGE_BYTES)
+        base = base or page
+        name = page
+    else:
+        html = _read_page(Path(page), MAX_PAGE_BYTES)
+        name = Path(page).name
+    result = import_page(html, base_url=base, source_name=name)
+    left_out: dict[str, str] = {}
+    if download:
+        from ._web_fetch import download_documents
+
+        fetched = download_documents(document_urls(result), out_dir)
+        result, left_out = with_files(result, fetched.files), fetched.left_out
+    written = write_import(result, out_dir, force=force)
+    for url, why in left_out.items():
+        click.echo(f"Warning: {url} was not downloaded ({why}); it stays as url:", err=True)
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if verbose:
+        for url, kind, why in result.reasons:
+            click.echo(f"  {kind:<12} {url}  ({why})")
+        for skipped in result.skipped:
+            shown = f'"{skipped.text}" ' if skipped.text else ""
+            click.echo(f"  skipped      {shown}{skipped.url or '(no address)'}: {skipped.reason}")
+    click.echo(f"Wrote {written}: {result.summary}.")
+    click.echo(f"Review it, then run: packetgen check {written}")
+
+
+def _read_page(page: Path, limit: int) -> bytes:
+    try:
+        with page.open("rb") as handle:
+            html = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise PacketgenError(f"{page}: no such file; give the web page saved as .html") from None
+    except IsADirectoryError:
+        raise PacketgenError(f"{page} is a folder; give the web page saved as .html") from None
+    except OSError as exc:
+        raise PacketgenError(f"cannot read {page}: {exc.strerror}") from None
+    if len(html) > limit:
+        raise PacketgenError(
+            f"{page} is larger than {limit // (1024 * 1024)} MB; a resource page is far"
+            ' smaller: save only the page itself (in the browser: Save Page As, "Web Page, HTML'
+            ' only")'
+        )
+    return html
+
+
 @cli.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(

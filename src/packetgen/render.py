@@ -186,6 +186,8 @@ class ItemView:
     handout: HandoutSlot | None
     lang: str | None = None
     """The item's own language, when it is not the document's (its title and text)."""
+    not_in_binder: bool = False
+    """A handout or deck given by ``url`` only: the binder says to open it from its code."""
     translations: tuple[TranslationView, ...] = ()
 
 
@@ -622,6 +624,7 @@ class _Renderer:
                     file_name=Path(item.file).name if item.file else None,
                     handout=(handouts or {}).get(j),
                     lang=item.language if item.language and item.language != lang else None,
+                    not_in_binder=item.kind in ("handout", "presentation") and item.file is None,
                     translations=tuple(
                         self.translation(translation, item.title, inservice.id)
                         for translation in item.translations

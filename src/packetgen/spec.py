@@ -524,6 +524,13 @@ class _FileItem(_ItemBase):
         return self
 
 
+def _require_file_or_url(item: _FileItem) -> None:
+    # A document found on a web page (packetgen import) has an address but no
+    # file yet; one with neither would print as a title with nothing behind it.
+    if item.file is None and item.url is None:
+        raise ValueError("give file: (a file in the packet folder) or url: (where to get it)")
+
+
 class Article(_ItemBase):
     """A news story, study or web article."""
 
@@ -552,9 +559,15 @@ class Handout(_FileItem):
 
     kind: Literal["handout"]
     """Always ``handout``."""
-    file: RelPath
+    file: RelPath | None = None
     """The handout file inside the packet folder (PDF, PNG or JPEG; .docx/.odt
-    through LibreOffice)."""
+    through LibreOffice). Without it, give ``url``: the handout then prints with
+    its QR code and "Not in this binder"."""
+
+    @model_validator(mode="after")
+    def _file_or_url(self) -> Handout:
+        _require_file_or_url(self)
+        return self
 
 
 class Presentation(_FileItem):
@@ -562,10 +575,17 @@ class Presentation(_FileItem):
 
     kind: Literal["presentation"]
     """Always ``presentation``."""
-    file: RelPath
-    """The slide deck inside the packet folder (PDF; .pptx/.odp through LibreOffice)."""
+    file: RelPath | None = None
+    """The slide deck inside the packet folder (PDF; .pptx/.odp through LibreOffice).
+    Without it, give ``url``: the deck then prints with its QR code and "Not in
+    this binder"."""
     layout: Literal["1-up", "2-up", "3-up", "4-up", "6-up"] = "1-up"
     """Slides per page. ``3-up`` puts ruled note lines beside each slide."""
+
+    @model_validator(mode="after")
+    def _file_or_url(self) -> Presentation:
+        _require_file_or_url(self)
+        return self
 
 
 class Film(_ItemBase):
