@@ -7,6 +7,8 @@
 >>> result = packetgen.build(packet, "out/")          # doctest: +SKIP
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
 from .build import BuildResult, OutputFile, build, packet_links, render_html
 from .checkup import CheckResult, check
@@ -20,8 +22,23 @@ from .errors import (
     SpecError,
 )
 from .loader import load_packet, packet_from_data
-from .records import AttendanceError, HoursReport, hours_records, write_hours
 from .spec import InService, Item, Packet
+
+if TYPE_CHECKING:
+    from .records import AttendanceError, HoursReport, hours_records, write_hours
+
+_RECORDS = ("AttendanceError", "HoursReport", "hours_records", "write_hours")
+
+
+def __getattr__(name: str) -> Any:
+    # The hours records are for after the session: importing packetgen to build
+    # (every rebuild) does not load them.
+    if name in _RECORDS:
+        from . import records
+
+        return getattr(records, name)
+    raise AttributeError(f"module 'packetgen' has no attribute {name!r}")
+
 
 __all__ = [
     "AttendanceError",

@@ -21,10 +21,31 @@ import yaml.reader
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from . import _yaml_help
 from .errors import Problem
 
 Loc = tuple[str | int, ...]
+
+ODD_SPACES = {
+    "\u00a0": "a non-breaking space",
+    "\u202f": "a narrow non-breaking space",
+    "\u3000": "a full-width space",
+    "\u2007": "a figure space",
+    "\u2009": "a thin space",
+    "\u200b": "a zero-width space",
+    "\ufeff": "an invisible byte order mark",
+}
+"""Spaces an editor shows as blank that YAML does not count as spaces."""
+ODD_KEY_START = frozenset([*ODD_SPACES, "-"])
+"""First characters of a field name that ``_yaml_help.odd_key_problem`` explains."""
+
+
+def _help() -> Any:
+    # The explanations of mistakes are only read when a spec has one: a spec
+    # that loads (every rebuild) does not pay for importing them.
+    from . import _yaml_help
+
+    return _yaml_help
+
 
 # Tags a spec may use (implicitly or spelled out); anything else — notably
 # !!python/object and friends — is refused rather than constructed.
@@ -214,16 +235,16 @@ def _parse_yaml(text: str, name: str) -> SourceDoc:
         root = loader.get_single_node()
         tagged = loader.tagged
     except yaml.reader.ReaderError as exc:
-        problem = _yaml_help.reader_problem(text, name, exc.position, exc.character)
+        problem = _help().reader_problem(text, name, exc.position, exc.character)
         raise SourceProblems([problem]) from None
     except _Refused as exc:
         raise SourceProblems(
-            [_yaml_help.refused_problem(text, name, exc.mark, exc.message, exc.start)]
+            [_help().refused_problem(text, name, exc.mark, exc.message, exc.start)]
         ) from None
     except RecursionError:
         raise SourceProblems([Problem(name, None, None, "", _TOO_DEEP)]) from None
     except yaml.MarkedYAMLError as exc:
-        raise SourceProblems([_yaml_help.syntax_problem(text, name, exc)]) from None
+        raise SourceProblems([_help().syntax_problem(text, name, exc)]) from None
     except yaml.YAMLError as exc:
         raise SourceProblems([Problem(name, None, None, "", f"invalid YAML: {exc}")]) from None
     finally:
@@ -269,7 +290,7 @@ class _Walker:
     def lines(self) -> list[str]:
         """The spec's lines, split only when a problem quotes one."""
         if self._lines is None:
-            self._lines = _yaml_help.split_lines(self.text)
+            self._lines = _help().split_lines(self.text)
         return self._lines
 
     def value(self, node: Node, loc: Loc, depth: int) -> Any:
@@ -285,7 +306,7 @@ class _Walker:
                         self.name,
                         node.start_mark,
                         f"the YAML tag {_short_tag(node.tag)} is not allowed; write plain values"
-                        + _yaml_help.tag_hint(self.lines, node.start_mark),
+                        + _help().tag_hint(self.lines, node.start_mark),
                         where,
                     )
                 )
@@ -372,9 +393,9 @@ class _Walker:
                 continue
             key = key_node.value
             child = (*loc, key)
-            if key[:1] in _yaml_help.ODD_KEY_START:
+            if key[:1] in ODD_KEY_START:
                 # The field path would show the odd character too: name the mapping.
-                odd = _yaml_help.odd_key_problem(
+                odd = _help().odd_key_problem(
                     self.lines, self.name, _dotted(loc), key, key_node.start_mark
                 )
                 if odd is not None:
@@ -385,7 +406,7 @@ class _Walker:
                 if key not in next_item:
                     next_item[key] = line
                 elif _starts_item(node, loc, key):  # one more item without its "- "
-                    new_item = _yaml_help.new_item_problem(
+                    new_item = _help().new_item_problem(
                         self.lines,
                         self.name,
                         _dotted(child),
@@ -400,7 +421,7 @@ class _Walker:
             if key in out:
                 first = self.doc.key_positions[child][0]
                 if _starts_item(node, loc, key):
-                    new_item = _yaml_help.new_item_problem(
+                    new_item = _help().new_item_problem(
                         self.lines, self.name, _dotted(child), key, key_node.start_mark, first
                     )
                     if new_item is not None:

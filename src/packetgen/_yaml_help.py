@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from ._sources import ODD_KEY_START, ODD_SPACES
 from .errors import Problem
 
 __all__ = [
@@ -48,17 +49,7 @@ _MAX_SHOWN = 100
 # YAML's line breaks: a caret must land on the line PyYAML counted.
 _BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
-_ODD_SPACES = {
-    "\u00a0": "a non-breaking space",
-    "\u202f": "a narrow non-breaking space",
-    "\u3000": "a full-width space",
-    "\u2007": "a figure space",
-    "\u2009": "a thin space",
-    "\u200b": "a zero-width space",
-    "\ufeff": "an invisible byte order mark",
-}
-ODD_KEY_START = frozenset([*_ODD_SPACES, "-"])
-"""First characters of a field name that :func:`odd_key_problem` explains."""
+_ODD_SPACES = ODD_SPACES
 _OPEN_CURLY = "\u201c\u2018\u201e\u201a\u00ab\u201d\u2019"
 _CLOSE_CURLY = "\u201d\u2019\u201c\u00bb"
 _PATH_FIELDS = ("file", "signature", "attendees", "theme")

@@ -19,12 +19,14 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date as _babel_date
-from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+if TYPE_CHECKING:
+    from babel import Locale
+    from babel.messages.catalog import Catalog
+
+# Babel itself is imported where it is used: a rebuild the cache serves
+# prints nothing and should not pay for loading it.
 
 __all__ = [
     "DOMAIN",
@@ -81,6 +83,8 @@ def _catalog(language: str) -> Catalog | None:
         path = LOCALE_DIR / candidate / "LC_MESSAGES" / f"{DOMAIN}.po"
         if path.is_file():
             with path.open("rb") as handle:
+                from babel.messages.pofile import read_po
+
                 return read_po(handle, locale=candidate, domain=DOMAIN)
     return None
 
@@ -90,6 +94,8 @@ def printed_texts() -> dict[str, str]:
     """Every text packetgen prints, by its short name (``string_key``), from the
     catalog template: what a packet's ``strings:`` may reword."""
     with (LOCALE_DIR / f"{DOMAIN}.pot").open("rb") as handle:
+        from babel.messages.pofile import read_po
+
         template = read_po(handle, domain=DOMAIN)
     texts: dict[str, str] = {}
     for message in template:
@@ -142,6 +148,8 @@ def language_name(language: str, in_language: str) -> str:
 
 @functools.cache
 def _locale(language: str) -> Locale:
+    from babel import Locale, UnknownLocaleError
+
     try:
         return Locale.parse(language, sep="-")
     except (UnknownLocaleError, ValueError):
@@ -201,10 +209,14 @@ class Strings:
 
     def date(self, value: dt.date) -> str:
         """A date as this language writes it: March 12, 2018; 12 de marzo de 2018."""
-        return str(_babel_date(value, format="long", locale=_locale(self.language)))
+        from babel.dates import format_date
+
+        return str(format_date(value, format="long", locale=_locale(self.language)))
 
     def number(self, value: float) -> str:
         """A number with this language's decimal sign: 1.5; 1,5."""
+        from babel.numbers import format_decimal
+
         return str(format_decimal(value, format="#,##0.##", locale=_locale(self.language)))
 
 
