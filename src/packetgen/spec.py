@@ -454,7 +454,9 @@ class _Model(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
-        use_attribute_docstrings=True,
+        # The field docstrings are read by schema.py when the schema is asked for:
+        # here they would cost every load a second parse of this module's source.
+        use_attribute_docstrings=False,
         str_strip_whitespace=False,
     )
 
