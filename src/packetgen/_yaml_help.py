@@ -49,7 +49,6 @@ _MAX_SHOWN = 100
 # YAML's line breaks: a caret must land on the line PyYAML counted.
 _BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
-_ODD_SPACES = ODD_SPACES
 _OPEN_CURLY = "\u201c\u2018\u201e\u201a\u00ab\u201d\u2019"
 _CLOSE_CURLY = "\u201d\u2019\u201c\u00bb"
 _PATH_FIELDS = ("file", "signature", "attendees", "theme")
@@ -59,7 +58,7 @@ _PATH_FIELDS = ("file", "signature", "attendees", "theme")
 _KEY = re.compile(r"([^\W\d][\w.-]*)[ \t]*:(?=[ \t]|$)")
 _FIELD_WORD = re.compile(r"[a-z_][a-z0-9_]*")
 _NO_SPACE = re.compile(r"([^\W\d][\w-]*):(?![\s/:\"'])(\S.*)")
-_ODD_AFTER_COLON = re.compile(r"([^\W\d][\w-]*):([" + "".join(_ODD_SPACES) + r"]+)(.*)")
+_ODD_AFTER_COLON = re.compile(r"([^\W\d][\w-]*):([" + "".join(ODD_SPACES) + r"]+)(.*)")
 _BLOCK_TEXT = re.compile(r"[|>][-+0-9]*\s*(#.*)?")
 
 
@@ -287,11 +286,11 @@ def _odd_indent(spot: _Spot) -> Problem | None:
     for row in sorted({r for r in rows if r is not None and r < len(spot.lines)}):
         text = spot.lines[row]
         for col, ch in enumerate(text):
-            if ch in _ODD_SPACES:
+            if ch in ODD_SPACES:
                 return spot.problem_at(
                     row,
                     col,
-                    f"the indent of this line contains {_ODD_SPACES[ch]}, which YAML does not"
+                    f"the indent of this line contains {ODD_SPACES[ch]}, which YAML does not"
                     " count as a space (it comes from copying out of a word processor or a web"
                     " page); delete the indent and type it again with the space bar",
                 )
@@ -458,7 +457,7 @@ def _line_mistake(spot: _Spot, row: int) -> Problem | None:
         return spot.problem_at(
             row,
             line.content + len(odd.group(1)) + 1,
-            f"the space after {odd.group(1)}: is {_ODD_SPACES[odd.group(2)[0]]}, which YAML"
+            f"the space after {odd.group(1)}: is {ODD_SPACES[odd.group(2)[0]]}, which YAML"
             f" does not count as a space; type a normal space: {fixed}",
         )
     if line.key is None:
@@ -953,13 +952,13 @@ def odd_key_problem(lines: list[str], name: str, field: str, key: str, mark: Any
     """A field name YAML read with a look-alike space or a ``-`` stuck to its front."""
     text = lines[mark.line] if mark.line < len(lines) else ""
     ch = key[:1]
-    if ch in _ODD_SPACES:
+    if ch in ODD_SPACES:
         return Problem(
             name,
             mark.line + 1,
             mark.column + 1,
             field,
-            f"the indent of this line contains {_ODD_SPACES[ch]}, which YAML does not count as a"
+            f"the indent of this line contains {ODD_SPACES[ch]}, which YAML does not count as a"
             " space (it comes from copying out of a word processor or a web page); delete the"
             f" indent and type it again with the space bar\n{show(text, mark.column)}",
         )

@@ -257,7 +257,7 @@ def _build(
         _refuse_overwriting_inputs(packet, out, selected)
         store = BuildCache.open(out / CACHE_DIR_NAME) if cache else BuildCache(None)
         links = collect_links(packet)
-        themes = {name: load_theme(name, packet.folder) for name in _theme_names(packet)}
+        themes = {name: load_theme(name, packet.folder) for name in packet.theme_names()}
         # A build of one binder in this process takes the handouts the scan opened.
         single = selected[0] if len(selected) == 1 and jobs <= 1 and format != "html" else None
         scans = _scan_handouts(packet, links, store, say, keep=single)
@@ -1114,12 +1114,6 @@ def _as_packet(packet_or_path: Packet | str | os.PathLike[str]) -> Packet:
     return load_packet(packet_or_path)
 
 
-def _theme_names(packet: Packet) -> list[str]:
-    """The packet's theme, then any other theme an in-service asks for."""
-    names = [packet.theme, *(s.theme for s in packet.inservices if s.theme)]
-    return list(dict.fromkeys(names))
-
-
 def _with_overrides(packet: Packet, paper: str | None, theme: str | None) -> Packet:
     """The packet with the caller's paper and theme, for the packet and every in-service:
     what the trainer asks for on the command line wins over the spec."""
@@ -1160,7 +1154,7 @@ def _refuse_overwriting_inputs(packet: Packet, out: Path, selected: list[str]) -
             inputs.add((packet.folder / inservice.attendees).resolve())
         if inservice.certificate is not None and inservice.certificate.signature:
             inputs.add((packet.folder / inservice.certificate.signature).resolve())
-    for name in _theme_names(packet):
+    for name in packet.theme_names():
         theme_folder = packet.folder / name
         if name not in BUILTIN_THEMES and theme_folder.is_dir():
             inputs.update(p.resolve() for p in theme_folder.rglob("*") if p.is_file())

@@ -480,7 +480,7 @@ def _inputs(packet: Packet, attendees: str | os.PathLike[str] | None) -> Iterato
             yield packet.folder / inservice.attendees
     if attendees is not None:
         yield Path(attendees)
-    for name in dict.fromkeys([packet.theme, *(s.theme for s in packet.inservices if s.theme)]):
+    for name in packet.theme_names():
         theme_folder = packet.folder / name
         if name not in BUILTIN_THEMES and theme_folder.is_dir():
             yield from (p for p in theme_folder.rglob("*") if p.is_file())

@@ -33,7 +33,6 @@ from .build import (
     _refuse_overwriting_inputs,
     _Reporter,
     _scan_handouts,
-    _theme_names,
 )
 from .errors import PacketgenError, SpecError
 from .links import LinkTable, collect_links
@@ -154,7 +153,7 @@ def _line(packet: Packet, loc: _Loc) -> tuple[int, int]:
 def _themes(packet: Packet, found: list[tuple[_Loc, str]]) -> dict[str, Theme]:
     """Every theme the packet uses, as the build loads them; the ones that fail in ``found``."""
     themes: dict[str, Theme] = {}
-    for name in _theme_names(packet):
+    for name in packet.theme_names():
         try:
             themes[name] = load_theme(name, packet.folder)
         except PacketgenError as exc:

@@ -991,6 +991,11 @@ class Packet(_Model):
             return self
         return self.model_copy(update=settings)
 
+    def theme_names(self) -> list[str]:
+        """The packet's theme, then any other theme an in-service asks for."""
+        names = [self.theme, *(s.theme for s in self.inservices if s.theme)]
+        return list(dict.fromkeys(names))
+
     def placement(self, inservice: InService) -> str:
         """Where ``inservice``'s binder puts merged files (its own setting or the packet's)."""
         return inservice.handout_placement or self.handout_placement
