@@ -15,6 +15,7 @@ rotates (as the page's ``/Rotate`` says), scales and centres it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -209,11 +210,13 @@ def fit_transform(src: PageObject, slot: Rect, *, align: str = "center") -> Tran
         raise ValueError(f"slot has no area: {slot}")
     box = visible_box(src)
     a, b, c, d = _ROTATION_CTM[_rotation(src)]
-    t = Transformation().translate(-box.x0, -box.y0).transform(Transformation((a, b, c, d, 0, 0)))
-    # The turn leaves the box in another quadrant; bring its corner back to the origin.
-    corners = [t.apply_on(p) for p in ((box.x0, box.y0), (box.x1, box.y1))]
-    t = t.translate(-min(p[0] for p in corners), -min(p[1] for p in corners))
-    width, height = displayed_size(src)
+    # Plain arithmetic rather than composing pypdf Transformations: this runs
+    # for every merged page, and the composition is fixed (move the visible
+    # box's corner to the origin, turn it, bring the turned box back into the
+    # first quadrant, scale, then move into the slot).
+    w, h = box.width, box.height
+    turned_w, turned_h = a * w + c * h, b * w + d * h
+    width, height = abs(turned_w), abs(turned_h)
     scale = min(slot.width / width, slot.height / height)
     x = slot.x0 + (slot.width - width * scale) / 2
     if align == "top":
@@ -222,7 +225,9 @@ def fit_transform(src: PageObject, slot: Rect, *, align: str = "center") -> Tran
         y = slot.y0
     else:
         y = slot.y0 + (slot.height - height * scale) / 2
-    return t.scale(scale, scale).translate(x, y)
+    e = -scale * (a * box.x0 + c * box.y0 + min(0.0, turned_w)) + x
+    f = -scale * (b * box.x0 + d * box.y0 + min(0.0, turned_h)) + y
+    return Transformation((scale * a, scale * b, scale * c, scale * d, e, f))
 
 
 def _map_rect(t: Transformation, r: Rect) -> Rect:
@@ -240,7 +245,10 @@ def _scale_of(t: Transformation) -> float:
     return float((a * a + b * b) ** 0.5)
 
 
+@functools.lru_cache(maxsize=4096)
 def _num(v: float) -> str:
+    # Cached: the same few coordinates (stamp positions, scales of 1 and 0)
+    # are written tens of thousands of times in a large binder.
     text = f"{v:.6f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
