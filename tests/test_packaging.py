@@ -38,6 +38,9 @@ def test_wheel_contains_styles_and_typing(tmp_path: Path) -> None:
         if path.is_file():
             assert f"packetgen/styles/{path.relative_to(ROOT / 'styles').as_posix()}" in styles
     assert "packetgen/styles/fonts/OFL.txt" in styles
+    # `packetgen edit` serves its page from the package: nothing from the internet.
+    for name in ("editor.html", "editor.js", "editor.css"):
+        assert f"packetgen/editor/{name}" in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "packetgen = packetgen.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
 

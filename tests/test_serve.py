@@ -25,16 +25,8 @@ import packetgen.serve as serve_module
 from packetgen import PacketgenError
 from packetgen.serve import PreviewServer, serve
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from .chromium import launched_chromium
+
 TIMEOUT_MS = 10_000
 
 SPEC = """\
@@ -347,18 +339,8 @@ def test_serve_blocks_until_interrupted(spec: Path, how: str) -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(
-            f"the browser tests need Debian's Chromium at {CHROMIUM}:"
-            " apt-get install chromium (no `playwright install` needed)"
-        )
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with launched_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import http.server
 import io
-import os
 import random
 import re
 import threading
@@ -31,6 +30,7 @@ from packetgen.links import collect_links, item_url
 from packetgen.shortlinks import redirect_files
 from packetgen.verify import format_verify, verify_pdf
 
+from .chromium import have_chromium, launched_chromium
 from .conftest import page_texts
 
 LENGTHS = (60, 75, 92, 110, 130, 150, 180, 210, 250, 300)
@@ -322,23 +322,14 @@ def test_the_static_redirect_folder_sends_every_short_link_to_its_target(
         _follow_in_chromium([(ref.encoded, ref.url) for ref in table.links])
 
 
-CHROMIUM = "/usr/bin/chromium"
-
-
 def _follow_in_chromium(pairs: list[tuple[str, str]]) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.access(CHROMIUM, os.X_OK):
+    if not have_chromium():
         return  # the redirects were followed with httpx above; the browser test needs Chromium
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-        try:
-            page = browser.new_page()
-            for short, target in pairs:
-                page.goto(short)
-                page.wait_for_url(target, timeout=10_000)
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        page = browser.new_page()
+        for short, target in pairs:
+            page.goto(short)
+            page.wait_for_url(target, timeout=10_000)
 
 
 def test_links_check_follows_short_links_to_their_targets(tmp_path: Path, targets: str) -> None:

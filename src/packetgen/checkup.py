@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ._budget import decoding_budget
 from ._cache import CACHE_DIR_NAME, BuildCache
+from ._sources import dotted
 from ._untagged import UntaggedHandout, untagged_handouts, untagged_warning
 from .build import (
     Progress,
@@ -39,9 +40,19 @@ from .links import LinkTable, collect_links
 from .spec import Packet
 from .themes import BUILTIN_THEMES, Theme, load_theme
 
-__all__ = ["CheckResult", "check"]
+__all__ = ["CheckResult", "LocatedProblem", "check"]
 
 _Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class LocatedProblem:
+    """One of :attr:`CheckResult.problems` with the field it is about (for an editor)."""
+
+    field: str
+    """Dotted field path (``inservices[0].items[2].file``); "" for the packet as a whole."""
+    text: str
+    """The problem as :attr:`CheckResult.problems` has it."""
 
 
 @dataclass
@@ -57,6 +68,8 @@ class CheckResult:
     """Every handout a screen reader cannot read, acknowledged (``tagged: false``) or not."""
     fallbacks: dict[str, list[str]] = field(default_factory=dict)
     """Per language, the printed texts its catalog lacks: they print in English."""
+    located: list[LocatedProblem] = field(default_factory=list)
+    """:attr:`problems` again, each with its field path."""
 
     @property
     def untagged_warning(self) -> str | None:
@@ -128,13 +141,16 @@ def check(
                 out.mkdir(parents=True, exist_ok=True)
             store.flush()
         warnings.extend(n for n in store.notes if n not in warnings)
-    problems = [message for _loc, message in sorted(found, key=lambda f: _line(packet, f[0]))]
+    located: dict[str, LocatedProblem] = {}
+    for loc, message in sorted(found, key=lambda f: _line(packet, f[0])):
+        located.setdefault(message, LocatedProblem(dotted(loc), message))
     return CheckResult(
         packet,
-        list(dict.fromkeys(problems)),
+        list(located),
         warnings,
         untagged,
         {language: sorted(texts) for language, texts in sorted(fallbacks.items()) if texts},
+        list(located.values()),
     )
 
 

@@ -731,6 +731,50 @@ def serve(
 
 
 @cli.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port to serve the editor on (0: any free port).",
+)
+@click.option("--no-open", is_flag=True, help="Do not open the editor in a browser.")
+@click.option(
+    "--fetch",
+    is_flag=True,
+    help="When you add an item by its web address, read the page's title from the web"
+    " (network access, off by default).",
+)
+@_limit_options("each build")
+def edit(
+    spec: Path, port: int, no_open: bool, fetch: bool, time_limit: float, max_memory: int
+) -> None:
+    """Edit SPEC in your browser: a form for the packet beside its live preview.
+
+    SPEC is a packet.yaml, or a folder: a folder without a packet.yaml gets the
+    starter packet of `packetgen init` first. Prints the editor's address on the
+    first line, then runs until you press Ctrl-C. Every save is checked as
+    `packetgen check` checks the file and keeps your comments; the previous
+    version is kept as packet.yaml.bak. Only this computer can open the editor.
+    """
+    from .edit import edit as run_editor
+
+    try:
+        run_editor(
+            spec,
+            port=port,
+            open_browser=not no_open,
+            fetch=fetch,
+            on_event=click.echo,
+            timeout=time_limit,
+            max_memory=max_memory * 1024 * 1024,
+        )
+    except _Interrupted:
+        click.echo("Stopped.")
+
+
+@cli.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--attendees",

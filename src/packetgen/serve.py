@@ -272,7 +272,7 @@ class PreviewServer:
     def _bind(self) -> _HTTPServer:
         server_class = _HTTPServer6 if ":" in self.host else _HTTPServer
         try:
-            httpd = server_class((self.host, self.port), _Handler)
+            httpd = server_class((self.host, self.port), self._handler_class())
         except OSError as exc:
             reason = exc.strerror or str(exc)
             hint = "; choose another port" if exc.errno == errno.EADDRINUSE else ""
@@ -281,6 +281,10 @@ class PreviewServer:
             ) from None
         httpd.preview = self
         return httpd
+
+    def _handler_class(self) -> type[_Handler]:
+        """The request handler; ``packetgen edit`` answers more routes with its own."""
+        return _Handler
 
     def _serve_forever(self) -> None:
         assert self._httpd is not None
@@ -744,15 +748,28 @@ def serve(
         timeout=timeout,
         max_memory=max_memory,
     )
+
+    def announce() -> str:
+        message = f"Serving {spec} at {server.url} (press Ctrl-C to stop)"
+        logger.info("%s", message)
+        if on_event is not None:
+            on_event(message)
+        return server.url
+
+    run_until_interrupted(server, announce, open_browser=open_browser)
+
+
+def run_until_interrupted(
+    server: PreviewServer, announce: Callable[[], str], *, open_browser: bool
+) -> None:
+    """Start ``server``, say where it is (``announce`` returns the address to open),
+    and serve until Ctrl-C or SIGTERM; the server is stopped either way."""
     with _interrupt_on_sigterm():
         server.start()
         try:
-            message = f"Serving {spec} at {server.url} (press Ctrl-C to stop)"
-            logger.info("%s", message)
-            if on_event is not None:
-                on_event(message)
+            url = announce()
             if open_browser:
-                webbrowser.open(server.url)
+                webbrowser.open(url)
             while True:  # short sleeps: a simulated Ctrl-C (interrupt_main) is seen soon
                 time.sleep(0.25)
         except KeyboardInterrupt:
