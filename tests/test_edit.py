@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import http.client
+import http.server
 import inspect
 import json
 import os
@@ -758,3 +759,40 @@ def test_reads_asked_by_another_site_are_refused(client: Client) -> None:
         "GET", "/api/edit/state", headers={**client.cookie(), "Origin": client.origin}
     )
     assert status == 200
+
+
+class _TitledPage(http.server.BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        body = (
+            b"<!doctype html><html><head><title>Spotting the Signs of Grooming"
+            b" \xe2\x80\x93 Example CASA</title></head><body>A talk</body></html>"
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_with_fetch_the_title_comes_from_the_page(
+    packet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _TitledPage)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    editor = EditorServer(packet, debounce_ms=50, fetch=True)
+    editor.start()
+    try:
+        url = f"http://127.0.0.1:{site.server_address[1]}/talks/grooming"
+        status, body = Client(editor).post("/api/edit/link", {"url": url})
+        assert status == 200, body
+        assert body["item"]["title"] == "Spotting the Signs of Grooming"
+        assert body["item"]["url"] == url
+    finally:
+        editor.stop()
+        site.shutdown()
+        site.server_close()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from packetgen import check
 from packetgen.edit import EditorServer, editor_spec
@@ -183,9 +184,9 @@ def test_a_packet_made_in_the_browser_from_an_empty_folder(
     field(page, "inservices[1].items[1].minutes").fill("83")
 
     # Reorder by the keyboard's buttons: the film goes first.
-    film.get_by_role("button", name="Move item 2 up").click()
+    film.get_by_role("button", name="Move up, item 2").click()
     assert item_titles(page, 1) == ["Film: Very Young Girls", "Handout: Red flags"]
-    expect(second.get_by_role("button", name="Move item 1 down")).to_be_focused()
+    expect(second.get_by_role("button", name="Move down, item 1")).to_be_focused()
 
     # An agenda for the second in-service.
     second.locator('details.more-fields[data-path="inservices[1]#more"] > summary').click()
@@ -334,4 +335,44 @@ def test_the_editor_passes_axe_and_reflows_at_200_percent(
     form_box = page.locator("#form-pane").bounding_box()
     preview_box = page.locator(".preview-pane").bounding_box()
     assert preview_box["y"] >= form_box["y"] + form_box["height"] - 1
+    close(page)
+
+
+# -- 5. the keyboard alone -------------------------------------------------------
+
+
+def _tab_to(page: Any, target: Any, *, key: str = "Tab", limit: int = 400) -> None:
+    """Press Tab (or Shift+Tab) until ``target`` has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        if target.evaluate("el => el === document.activeElement"):
+            return
+        page.keyboard.press(key)
+    raise AssertionError(f"Tab never reached {target}")
+
+
+def test_a_keyboard_alone_reorders_edits_and_saves(
+    browser: Any, editor_for: Any, tmp_path: Path
+) -> None:
+    spec = tmp_path / "packet.yaml"
+    spec.write_text(COMMENTED, encoding="utf-8")
+    page = open_editor(browser, editor_for(spec))
+    card = inservice(page, 0).locator('[data-card="item"]').nth(1)
+    move_up = card.get_by_role("button", name=re.compile("^Move up"))
+    _tab_to(page, move_up)
+    # The focus ring is visible where the keyboard is.
+    assert move_up.evaluate("el => getComputedStyle(el).outlineStyle") != "none"
+    page.keyboard.press("Enter")
+    assert item_titles(page, 0) == ["Note: Before the session", "Film: Very Young Girls"]
+    title = field(page, "inservices[0].title")
+    _tab_to(page, title, key="Shift+Tab")  # back up the page to the in-service's title
+    page.keyboard.press("End")
+    page.keyboard.type(" 2026")
+    save(page)
+    saved = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    assert saved["inservices"][0]["title"] == "Spring In-service 2026"
+    assert [i["title"] for i in saved["inservices"][0]["items"]] == [
+        "Before the session",
+        "Very Young Girls",
+    ]
+    assert "# keep the season in the title" in spec.read_text(encoding="utf-8")
     close(page)

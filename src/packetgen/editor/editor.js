@@ -755,11 +755,11 @@
       extra || null,
       h("button", {
         type: "button", class: "button button-small", text: "Move up", disabled: i === 0,
-        "aria-label": "Move " + name + " up", "data-focus-key": "move-up:" + here, onclick: move(-1, "up"),
+        "aria-label": "Move up, " + name, "data-focus-key": "move-up:" + here, onclick: move(-1, "up"),
       }),
       h("button", {
         type: "button", class: "button button-small", text: "Move down", disabled: i === list.length - 1,
-        "aria-label": "Move " + name + " down", "data-focus-key": "move-down:" + here, onclick: move(1, "down"),
+        "aria-label": "Move down, " + name, "data-focus-key": "move-down:" + here, onclick: move(1, "down"),
       }),
       h("button", {
         type: "button", class: "button button-small button-danger", text: "Remove",
