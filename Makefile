@@ -110,7 +110,7 @@ catalog: venv
 		--no-wrap -o $(LOCALE)/packetgen.pot src/packetgen
 	$(VENV)/bin/pybabel update -i $(LOCALE)/packetgen.pot -d $(LOCALE) -D packetgen \
 		--no-fuzzy-matching --no-wrap
-	$(PY) -c "import packetgen.i18n as i; print(i.strings_markdown(), end='')" > docs/strings.md
+	$(PY) -c "import packetgen.text.i18n as i; print(i.strings_markdown(), end='')" > docs/strings.md
 
 # The README's page previews, drawn from `make demo`'s output at 72 dpi:
 # output file, page, preview name.

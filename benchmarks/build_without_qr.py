@@ -4,7 +4,7 @@
 
 Builds like ``packetgen build SPEC -o OUT --only ID --format pdf --no-cache
 -j 1``, through ``packetgen.build``, with the binder's QR stamping step
-(``packetgen.binder._qr_codes``, formerly ``_stamp_qr_codes``) replaced by a
+(``packetgen.binder.bind._qr_codes``, formerly ``_stamp_qr_codes``) replaced by a
 no-op: the codes' slots are laid out as in a real build (same size, same
 place) and stay empty. Nothing in packetgen itself changes. Exits with an
 error when no code was left out (the step was not called, so the patch missed:
@@ -19,7 +19,7 @@ import sys
 from typing import Any
 
 import packetgen
-import packetgen.binder as binder
+import packetgen.binder.bind as binder
 
 NAMES = ("_qr_codes", "_stamp_qr_codes")
 """The binder's QR stamping step, by the names it has had (the first found is patched)."""
@@ -32,11 +32,11 @@ def main() -> int:
     spec, out, inservice_id = sys.argv[1:4]
     name = next((n for n in NAMES if callable(getattr(binder, n, None))), None)
     if name is None:
-        print(f"packetgen.binder has none of {', '.join(NAMES)} to leave out", file=sys.stderr)
+        print(f"packetgen.binder.bind has none of {', '.join(NAMES)} to leave out", file=sys.stderr)
         return 1
     signature = inspect.signature(getattr(binder, name))
     if "slots" not in signature.parameters:
-        print(f"packetgen.binder.{name}{signature} takes no slots", file=sys.stderr)
+        print(f"packetgen.binder.bind.{name}{signature} takes no slots", file=sys.stderr)
         return 1
     left_out: list[int] = []
 
@@ -47,7 +47,7 @@ def main() -> int:
     setattr(binder, name, no_stamp)
     packetgen.build(spec, out, only=[inservice_id], format="pdf", cache=False, jobs=1)
     if not left_out:
-        print(f"packetgen.binder.{name}() was never called", file=sys.stderr)
+        print(f"packetgen.binder.bind.{name}() was never called", file=sys.stderr)
         return 1
     if sum(left_out) == 0:
         print("the build had no QR codes to leave out", file=sys.stderr)

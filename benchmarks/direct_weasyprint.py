@@ -7,7 +7,7 @@ PAGE.html is the print HTML packetgen produced for one in-service, and each
 theme's print CSS), both written by run.py with packetgen's own functions;
 nothing else of packetgen is imported. The PDF is written tagged, as packetgen
 writes its own (``pdf_variant`` V, default ``pdf/ua-1``; run.py passes
-``packetgen.pdf.PDF_VARIANT``), so the baseline pays for the structure tree as
+``packetgen.pdf.layout.PDF_VARIANT``), so the baseline pays for the structure tree as
 packetgen does. One font configuration serves the stylesheets and the
 document, as WeasyPrint's documentation has it for ``@font-face`` rules.
 """

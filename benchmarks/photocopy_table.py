@@ -11,7 +11,7 @@ long one (92 characters, version 6), each URL different so that every
 decoded code says which one it is. The page is laid out by WeasyPrint at the
 exact module size and drawn by PDFium at 300 dpi, as `packetgen verify` draws
 pages; then, for every seed, it is photocopied three times with
-:mod:`packetgen._photocopy`, and after each copy (and before the first) it is
+:mod:`packetgen.tools._photocopy`, and after each copy (and before the first) it is
 captured at 150 dpi as a JPEG and read with zxing-cpp the way `packetgen
 verify` reads it. The README's section "Why the codes are the size they
 are" shows the table this prints.
@@ -30,9 +30,9 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import weasyprint
 
-from packetgen import _photocopy
-from packetgen.qr import make_qr
-from packetgen.verify import decode_image
+from packetgen.content.qr import make_qr
+from packetgen.tools import _photocopy
+from packetgen.tools.verify import decode_image
 
 MODULE_SIZES_MM = (0.5, 0.6, 0.7, 0.8, 1.0)
 LINK_LENGTHS = (29, 92)

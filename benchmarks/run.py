@@ -259,11 +259,11 @@ def capture_print_input(spec: Path, inservice_id: str) -> PrintInput:
     against what ``build`` feeds WeasyPrint."""
     from markupsafe import Markup
 
-    import packetgen.binder as binder
-    from packetgen.build import build, packet_links
-    from packetgen.loader import load_packet
-    from packetgen.render import document_view, render_document
-    from packetgen.themes import load_theme
+    import packetgen.binder.bind as binder
+    from packetgen.build.pipeline import build, packet_links
+    from packetgen.render.html import document_view, render_document
+    from packetgen.render.themes import load_theme
+    from packetgen.spec.loader import load_packet
 
     packet = load_packet(spec)
     links = packet_links(packet)
@@ -311,7 +311,7 @@ def capture_print_input(spec: Path, inservice_id: str) -> PrintInput:
 
 def pdf_variant() -> str:
     """The ``pdf_variant`` packetgen writes its PDFs with (the baseline writes the same)."""
-    from packetgen.pdf import PDF_VARIANT
+    from packetgen.pdf.layout import PDF_VARIANT
 
     return str(PDF_VARIANT)
 

@@ -1,4 +1,4 @@
-"""atheris harness for packetgen.handouts.open_handout (run by hand: `make fuzz`).
+"""atheris harness for packetgen.handouts.reading.open_handout (run by hand: `make fuzz`).
 
 Every input is written to a file and opened as a handout; a HandoutError is
 the expected way to fail. Anything else escaping — an exception of another
@@ -24,7 +24,7 @@ import atheris
 
 with atheris.instrument_imports(include=["pypdf", "packetgen"]):
     from packetgen.errors import HandoutError
-    from packetgen.handouts import open_handout
+    from packetgen.handouts.reading import open_handout
 
 ROOT = Path(__file__).resolve().parents[1]
 _WORK = Path(tempfile.mkdtemp(prefix="packetgen-fuzz-"))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
-from packetgen.build import BuildResult, build
+from packetgen.build.pipeline import BuildResult, build
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "packets" / "child-trafficking" / "packet.yaml"

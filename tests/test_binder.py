@@ -15,8 +15,8 @@ import pytest
 from pypdf import PdfReader
 
 from packetgen import HandoutError, PacketgenError
-from packetgen.binder import MARGIN_PT, PAPER_PT, bind_files
-from packetgen.build import BuildResult, build
+from packetgen.binder.bind import MARGIN_PT, PAPER_PT, bind_files
+from packetgen.build.pipeline import BuildResult, build
 
 from .conftest import CORPUS, EXAMPLE, page_texts
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from packetgen import LimitError, PacketgenError
-from packetgen.build import build
+from packetgen.build.pipeline import build
 from packetgen.cli import main
 
 from .conftest import EXAMPLE

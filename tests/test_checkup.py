@@ -19,10 +19,10 @@ import pytest
 
 import packetgen
 from packetgen import BuildError
-from packetgen._untagged import UntaggedHandout
-from packetgen.build import ProgressEvent, _scan_record, build
+from packetgen.build.pipeline import ProgressEvent, _scan_record, build
 from packetgen.cli import main
-from packetgen.linkcheck import LinkReport, OfflineError, check_links_sync
+from packetgen.handouts._untagged import UntaggedHandout
+from packetgen.tools.linkcheck import LinkReport, OfflineError, check_links_sync
 
 from .conftest import CORPUS
 
@@ -412,7 +412,7 @@ def test_hosts_that_do_not_exist_are_broken_when_a_control_host_resolves() -> No
 def test_links_check_offline_says_so_once_and_exits_3(
     tmp_path: Path, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("packetgen.linkcheck.CONTROL_HOSTS", ("control.invalid",))
+    monkeypatch.setattr("packetgen.tools.linkcheck.CONTROL_HOSTS", ("control.invalid",))
     spec = packet(
         tmp_path,
         "- {kind: link, title: A, url: 'https://site-a.invalid/'}\n"

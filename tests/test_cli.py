@@ -13,7 +13,7 @@ import yaml
 
 from packetgen import __version__
 from packetgen.cli import cli, main
-from packetgen.spec import InService
+from packetgen.spec.models import InService
 
 from .conftest import EXAMPLE, ROOT
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from packetgen.build import build
+from packetgen.build.pipeline import build
 from packetgen.cli import main
 
 from .conftest import EXAMPLE

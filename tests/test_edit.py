@@ -23,9 +23,10 @@ from urllib.parse import quote
 import pytest
 import yaml
 
-from packetgen._roundtrip import RoundTripError, apply_data, fresh_yaml, to_json
-from packetgen._sources import parse
-from packetgen.edit import (
+from packetgen.errors import PacketgenError
+from packetgen.handouts.reading import open_handout
+from packetgen.serve._roundtrip import RoundTripError, apply_data, fresh_yaml, to_json
+from packetgen.serve.edit import (
     MAX_JSON_BYTES,
     MAX_UPLOAD_BYTES,
     TOKEN_COOKIE,
@@ -33,10 +34,9 @@ from packetgen.edit import (
     editor_spec,
     safe_file_name,
 )
-from packetgen.errors import PacketgenError
-from packetgen.handouts import open_handout
-from packetgen.loader import load_packet
-from packetgen.starter import STARTER
+from packetgen.spec._sources import parse
+from packetgen.spec.loader import load_packet
+from packetgen.spec.starter import STARTER
 
 from .conftest import ROOT
 
@@ -178,7 +178,7 @@ def test_text_that_yaml_would_read_otherwise_is_quoted(value: str) -> None:
 
 
 def load_packet_text(text: str, tmp: Path | None = None) -> Any:
-    from packetgen.loader import packet_from_data
+    from packetgen.spec.loader import packet_from_data
 
     return packet_from_data(parse(text, name="packet.yaml", fmt="yaml").data, folder=ROOT)
 

@@ -1,7 +1,7 @@
 """``packetgen edit`` in a real browser: the form a trainer fills instead of writing YAML.
 
 Headless Debian Chromium through Playwright, against the real editor server
-(:class:`packetgen.edit.EditorServer`) in this process. What is checked is what
+(:class:`packetgen.serve.edit.EditorServer`) in this process. What is checked is what
 a trainer sees and what lands in ``packet.yaml``.
 """
 
@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from packetgen import check
-from packetgen.edit import EditorServer, editor_spec
 from packetgen.errors import SpecError
-from packetgen.loader import load_packet
+from packetgen.serve.edit import EditorServer, editor_spec
+from packetgen.spec.loader import load_packet
 
 from .chromium import launched_chromium
 from .conftest import CORPUS, EXAMPLE

@@ -13,9 +13,9 @@ import zxingcpp
 from pypdf import PdfReader
 
 from packetgen import LimitError, PacketgenError, load_packet
-from packetgen.build import BuildResult, build
-from packetgen.certificates import certificate_id, certificate_ids
-from packetgen.verify import decode_page_images
+from packetgen.build.pipeline import BuildResult, build
+from packetgen.kit.certificates import certificate_id, certificate_ids
+from packetgen.tools.verify import decode_page_images
 
 from .conftest import EXAMPLE, ExampleBuild, page_texts
 

@@ -1,4 +1,4 @@
-"""Tests for packetgen.handouts on the real handout corpus and generated files."""
+"""Tests for packetgen.handouts.reading on the real handout corpus and generated files."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageChops, ImageStat
 
 from packetgen.errors import HandoutError, PacketgenError
-from packetgen.handouts import (
+from packetgen.handouts.reading import (
     OpenedHandout,
     OutlineEntry,
     open_handout,

@@ -14,10 +14,10 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 from packetgen import SpecError, load_packet
-from packetgen.build import build, render_html
-from packetgen.i18n import LOCALE_DIR, fill, strings_for
-from packetgen.render import _DEFAULT_QUESTION_MESSAGES, _environment
-from packetgen.spec import Evaluation
+from packetgen.build.pipeline import build, render_html
+from packetgen.render.html import _DEFAULT_QUESTION_MESSAGES, _environment
+from packetgen.spec.models import Evaluation
+from packetgen.text.i18n import LOCALE_DIR, fill, strings_for
 
 from .conftest import EXAMPLE, ROOT, page_texts
 
@@ -338,7 +338,7 @@ def test_item_language_and_translations(write_spec: Callable[..., Path]) -> None
 
 
 def test_the_list_of_printed_texts_is_current() -> None:
-    from packetgen.i18n import strings_markdown
+    from packetgen.text.i18n import strings_markdown
 
     listed = (ROOT / "docs" / "strings.md").read_text(encoding="utf-8")
     assert listed == strings_markdown(), "run `make catalog`"

@@ -15,8 +15,8 @@ import yaml
 
 from packetgen.cli import main
 from packetgen.errors import PacketgenError
-from packetgen.importer import MAX_IMPORT_ITEMS, MAX_PAGE_BYTES, ImportResult, import_page
-from packetgen.loader import load_packet
+from packetgen.spec.loader import load_packet
+from packetgen.tools.importer import MAX_IMPORT_ITEMS, MAX_PAGE_BYTES, ImportResult, import_page
 
 from .conftest import CORPUS, EXAMPLE, ROOT
 
@@ -253,7 +253,7 @@ def test_deep_nesting_scripts_and_javascript_links() -> None:
 
 def test_a_handout_needs_a_file_or_a_url() -> None:
     from packetgen.errors import SpecError
-    from packetgen.loader import packet_from_data
+    from packetgen.spec.loader import packet_from_data
 
     data = {"title": "T", "inservices": [{"id": "a", "title": "A", "items": [
         {"kind": "handout", "title": "H"}, {"kind": "presentation", "title": "P"}]}]}  # fmt: skip

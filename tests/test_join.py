@@ -19,10 +19,10 @@ from pypdf.generic import (
 )
 
 import packetgen
-from packetgen import book
-from packetgen._join import Copy, RawObjects, Sink
-from packetgen.build import build, packet_links
-from packetgen.themes import load_theme
+from packetgen.binder import book
+from packetgen.build.pipeline import build, packet_links
+from packetgen.pdf._join import Copy, RawObjects, Sink
+from packetgen.render.themes import load_theme
 
 from .conftest import CORPUS
 

@@ -12,13 +12,13 @@ from PIL import Image
 from pypdf import PdfReader
 
 from packetgen import PacketgenError, SpecError, load_packet
-from packetgen.build import BuildResult, packet_links
-from packetgen.certificates import certificate_ids, make_certificates
+from packetgen.build.pipeline import BuildResult, packet_links
 from packetgen.cli import main
-from packetgen.credit import credit_for, inservice_hours
-from packetgen.render import document_view
-from packetgen.spec import CreditRule, Evaluation
-from packetgen.themes import load_theme
+from packetgen.content.credit import credit_for, inservice_hours
+from packetgen.kit.certificates import certificate_ids, make_certificates
+from packetgen.render.html import document_view
+from packetgen.render.themes import load_theme
+from packetgen.spec.models import CreditRule, Evaluation
 
 from .conftest import EXAMPLE, ExampleBuild, page_texts
 
@@ -187,7 +187,7 @@ def test_evaluation_in_the_binder_and_the_roster_in_the_facilitators_kit(
 
 @pytest.mark.slow
 def test_evaluation_qr_scans(kit_binders: tuple[Path, BuildResult]) -> None:
-    from packetgen.verify import decode_page_images
+    from packetgen.tools.verify import decode_page_images
 
     out, _ = kit_binders
     pdf = out / "csec-understanding.pdf"

@@ -19,9 +19,9 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, PdfObject
 
 from packetgen import PacketgenError, load_packet
-from packetgen._stamps import NumberPattern
-from packetgen.build import BuildResult, build
-from packetgen.links import collect_links
+from packetgen.binder._stamps import NumberPattern
+from packetgen.build.pipeline import BuildResult, build
+from packetgen.content.links import collect_links
 
 from .conftest import CORPUS, page_texts
 

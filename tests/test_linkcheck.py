@@ -26,7 +26,8 @@ import pytest
 
 import packetgen
 from packetgen import PacketgenError
-from packetgen.linkcheck import (
+from packetgen.content.qr import make_qr
+from packetgen.tools.linkcheck import (
     LOGIN_EXPECTED,
     USER_AGENT,
     LinkReport,
@@ -38,7 +39,6 @@ from packetgen.linkcheck import (
     describe_links,
     format_reports,
 )
-from packetgen.qr import make_qr
 
 SLOW_S = 1.5
 TIMEOUT_S = 0.5

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import packetgen
 from packetgen import Packet, PacketgenError, SpecError, load_packet
-from packetgen.loader import MAX_SPEC_BYTES
+from packetgen.spec.loader import MAX_SPEC_BYTES
 
 from .conftest import CORPUS, EXAMPLE
 

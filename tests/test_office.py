@@ -18,8 +18,8 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from packetgen._office_fonts import embedded_fonts, named_fonts
-from packetgen.handouts import OpenedHandout, open_handout
+from packetgen.handouts._office_fonts import embedded_fonts, named_fonts
+from packetgen.handouts.reading import OpenedHandout, open_handout
 
 from .conftest import CORPUS, ExampleBuild
 

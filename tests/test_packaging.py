@@ -40,7 +40,7 @@ def test_wheel_contains_styles_and_typing(tmp_path: Path) -> None:
     assert "packetgen/styles/fonts/OFL.txt" in styles
     # `packetgen edit` serves its page from the package: nothing from the internet.
     for name in ("editor.html", "editor.js", "editor.css"):
-        assert f"packetgen/editor/{name}" in names
+        assert f"packetgen/serve/editor/{name}" in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "packetgen = packetgen.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
 

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
 
 import packetgen
-from packetgen.build import BuildResult, build
+from packetgen.build.pipeline import BuildResult, build
 
 from .conftest import CORPUS, page_texts
 

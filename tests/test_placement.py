@@ -29,7 +29,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from packetgen._placement import (
+from packetgen.binder._placement import (
     Rect,
     displayed_size,
     fit_transform,

@@ -9,7 +9,7 @@ import weasyprint
 from PIL import Image
 
 from packetgen import PacketgenError
-from packetgen.preview import BACKGROUND, FRAME, preview_pdf
+from packetgen.tools.preview import BACKGROUND, FRAME, preview_pdf
 
 LETTER_PT = (612, 792)
 

@@ -20,9 +20,9 @@ import weasyprint
 import zxingcpp
 from PIL import Image, ImageFilter
 
-from packetgen import qr
+from packetgen.content import qr
+from packetgen.content.qr import ErrorCorrection, QRCode, make_qr, max_bytes, symbol_size
 from packetgen.errors import PacketgenError, QRCapacityError
-from packetgen.qr import ErrorCorrection, QRCode, make_qr, max_bytes, symbol_size
 
 URL_40 = "https://example.org/resources/csec-2018x"
 URL_100 = (
@@ -185,7 +185,7 @@ def test_same_input_same_object() -> None:
 
 
 def test_output_is_deterministic_without_the_cache() -> None:
-    from packetgen import qr
+    from packetgen.content import qr
 
     first = make_qr(URL_UNICODE).svg(title="t", element_id="a")
     qr._make_qr_cached.cache_clear()

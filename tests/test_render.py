@@ -27,10 +27,10 @@ from pypdf import PdfReader
 
 import packetgen
 from packetgen import BuildError, SpecError
-from packetgen.build import build, packet_links, render_html
-from packetgen.handouts import open_handout
-from packetgen.links import collect_links
-from packetgen.starter import write_starter
+from packetgen.build.pipeline import build, packet_links, render_html
+from packetgen.content.links import collect_links
+from packetgen.handouts.reading import open_handout
+from packetgen.spec.starter import write_starter
 
 from .conftest import EXAMPLE, page_texts
 

@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-import packetgen.serve as serve_module
+import packetgen.serve.server as serve_module
 from packetgen import PacketgenError
-from packetgen.serve import PreviewServer, serve
+from packetgen.serve.server import PreviewServer, serve
 
 from .chromium import launched_chromium
 

@@ -24,11 +24,11 @@ import zxingcpp
 from pypdf import PdfReader
 
 import packetgen
-from packetgen.build import build
-from packetgen.linkcheck import check_links_sync, describe_links
-from packetgen.links import collect_links, item_url
-from packetgen.shortlinks import redirect_files
-from packetgen.verify import format_verify, verify_pdf
+from packetgen.build.pipeline import build
+from packetgen.content.links import collect_links, item_url
+from packetgen.content.shortlinks import redirect_files
+from packetgen.tools.linkcheck import check_links_sync, describe_links
+from packetgen.tools.verify import format_verify, verify_pdf
 
 from .chromium import have_chromium, launched_chromium
 from .conftest import page_texts

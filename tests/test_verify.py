@@ -13,11 +13,11 @@ from PIL import Image
 
 import packetgen
 from packetgen import PacketgenError
-from packetgen._photocopy import PRINT_DPI, SCAN_DPI, copies, photocopy, scan
 from packetgen.cli import main
-from packetgen.links import collect_links
-from packetgen.qr import make_qr
-from packetgen.verify import (
+from packetgen.content.links import collect_links
+from packetgen.content.qr import make_qr
+from packetgen.tools._photocopy import PRINT_DPI, SCAN_DPI, copies, photocopy, scan
+from packetgen.tools.verify import (
     FoundCode,
     decode_image,
     decode_page_images,
@@ -542,7 +542,8 @@ def test_files_that_are_neither_pdf_nor_image(
 
 
 def test_cli_knows_the_largest_photocopy_count() -> None:
-    from packetgen import cli, verify
+    from packetgen import cli
+    from packetgen.tools import verify
 
     assert cli._MAX_PHOTOCOPIES == verify.MAX_PHOTOCOPIES
 

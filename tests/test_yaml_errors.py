@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 import packetgen
-from packetgen import SpecError, _sources, _yaml_help
+from packetgen import SpecError
 from packetgen.errors import Problem
-from packetgen.spec import Packet
+from packetgen.spec import _sources, _yaml_help
+from packetgen.spec.models import Packet
 
 SYNTAX = "not valid YAML, so nothing else was checked: "
 

@@ -9,10 +9,10 @@
 
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
-from .build import BuildResult, OutputFile, build, packet_links, render_html
-from .checkup import CheckResult, check
-from .errors import (
+from packetgen._version import __version__
+from packetgen.build.checkup import CheckResult, check
+from packetgen.build.pipeline import BuildResult, OutputFile, build, packet_links, render_html
+from packetgen.errors import (
     BuildError,
     HandoutError,
     LimitError,
@@ -21,11 +21,11 @@ from .errors import (
     QRCapacityError,
     SpecError,
 )
-from .loader import load_packet, packet_from_data
-from .spec import InService, Item, Packet
+from packetgen.spec.loader import load_packet, packet_from_data
+from packetgen.spec.models import InService, Item, Packet
 
 if TYPE_CHECKING:
-    from .records import AttendanceError, HoursReport, hours_records, write_hours
+    from packetgen.kit.records import AttendanceError, HoursReport, hours_records, write_hours
 
 _RECORDS = ("AttendanceError", "HoursReport", "hours_records", "write_hours")
 
@@ -34,7 +34,7 @@ def __getattr__(name: str) -> Any:
     # The hours records are for after the session: importing packetgen to build
     # (every rebuild) does not load them.
     if name in _RECORDS:
-        from . import records
+        from packetgen.kit import records
 
         return getattr(records, name)
     raise AttributeError(f"module 'packetgen' has no attribute {name!r}")

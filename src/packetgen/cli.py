@@ -19,12 +19,12 @@ from typing import Any, TypeVar
 
 import click
 
-from . import _summary
-from ._version import __version__
-from .errors import LimitError, PacketgenError
-from .loader import load_packet
-from .schema import json_schema
-from .starter import write_starter
+from packetgen._version import __version__
+from packetgen.build import _summary
+from packetgen.errors import LimitError, PacketgenError
+from packetgen.spec.loader import load_packet
+from packetgen.spec.schema import json_schema
+from packetgen.spec.starter import write_starter
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -33,7 +33,7 @@ DEFAULT_TIMEOUT = 600.0
 DEFAULT_MAX_MEMORY = 4096
 """Megabytes of memory a command may use (each build, for serve)."""
 _MAX_PHOTOCOPIES = 5
-"""packetgen.verify.MAX_PHOTOCOPIES, repeated so that --help needs no image libraries."""
+"""packetgen.tools.verify.MAX_PHOTOCOPIES, repeated so that --help needs no image libraries."""
 _VERIFY_PHOTOCOPIES = 2
 """Photocopies `build --verify` simulates. Volunteers scan copies of copies;
 one simulated copy still passes 0.6 mm modules that a copy of a copy loses
@@ -114,9 +114,9 @@ def check(
     lists every problem `build` would stop at, each at its line in the spec
     (file:line:col: field: message).
     """
-    from ._budget import decoding_budget
-    from ._progress import progress_display
-    from .checkup import check as run_check
+    from packetgen.build._progress import progress_display
+    from packetgen.build.checkup import check as run_check
+    from packetgen.support._budget import decoding_budget
 
     with (
         _limits(timeout=time_limit, max_memory=max_memory, what="the check", writes=False),
@@ -205,8 +205,14 @@ def import_command(
     ask: save the page in your browser first (Save Page As, "Web Page, HTML
     only"), or give its address with --fetch.
     """
-    from .importer import MAX_PAGE_BYTES, document_urls, import_page, with_files, write_import
-    from .spec import url_problem
+    from packetgen.spec.models import url_problem
+    from packetgen.tools.importer import (
+        MAX_PAGE_BYTES,
+        document_urls,
+        import_page,
+        with_files,
+        write_import,
+    )
 
     if base is not None and url_problem(base) is not None:
         raise click.BadParameter(
@@ -217,7 +223,7 @@ def import_command(
     if target.exists() and not force:
         raise PacketgenError(f"{target} already exists; use --force to overwrite it")
     if fetch:
-        from ._web_fetch import fetch as fetch_url
+        from packetgen.tools._web_fetch import fetch as fetch_url
 
         if url_problem(page) is not None:
             raise click.BadParameter(
@@ -233,7 +239,7 @@ def import_command(
     result = import_page(html, base_url=base, source_name=name)
     left_out: dict[str, str] = {}
     if download:
-        from ._web_fetch import download_documents
+        from packetgen.tools._web_fetch import download_documents
 
         fetched = download_documents(document_urls(result), out_dir)
         result, left_out = with_files(result, fetched.files), fetched.left_out
@@ -373,9 +379,9 @@ def build(
     Writes OUT/<id>.pdf (the binder: packet pages and handouts) and
     OUT/<id>.html for every in-service, and OUT/packet.pdf with all of them.
     """
-    from ._budget import decoding_budget
-    from ._progress import progress_display
-    from .build import build as run_build
+    from packetgen.build._progress import progress_display
+    from packetgen.build.pipeline import build as run_build
+    from packetgen.support._budget import decoding_budget
 
     with (
         _limits(timeout=timeout, max_memory=max_memory),
@@ -406,7 +412,7 @@ def build(
             unchanged = ", unchanged" if output.cached else ""
             click.echo(f"Wrote {output.path}{pages}{unchanged}")
     if verify_after or verify_photocopies is not None:
-        from .verify import copies_in_words, format_verify, verify_pdf
+        from packetgen.tools.verify import copies_in_words, format_verify, verify_pdf
 
         copies = _VERIFY_PHOTOCOPIES if verify_photocopies is None else verify_photocopies
         after = f" after {copies_in_words(copies)}" if copies else ""
@@ -541,9 +547,9 @@ def links(
     and with 3 when no site could be looked up at all (the computer seems to be
     offline: nothing was checked, so no link is called broken).
     """
-    from ._budget import decoding_budget
-    from .build import packet_links
-    from .linkcheck import (
+    from packetgen.build.pipeline import packet_links
+    from packetgen.support._budget import decoding_budget
+    from packetgen.tools.linkcheck import (
         OfflineError,
         any_broken,
         check_links_sync,
@@ -627,7 +633,7 @@ def verify(
     With --spec, fail when a link of the packet has no code that scans, or a
     code leads somewhere the spec does not mention.
     """
-    from .verify import file_kind, format_verify, verify_files
+    from packetgen.tools.verify import file_kind, format_verify, verify_files
 
     failed = False
     with _limits(timeout=time_limit, max_memory=max_memory, what="the QR check", writes=False):
@@ -677,7 +683,7 @@ def preview(
     max_memory: int,
 ) -> None:
     """Write PNG images of PDF's pages and a contact sheet of them into --out."""
-    from .preview import preview_pdf
+    from packetgen.tools.preview import preview_pdf
 
     with _limits(timeout=time_limit, max_memory=max_memory, what="the preview"):
         written = preview_pdf(pdf, out_dir, pages=pages, dpi=dpi, columns=columns)
@@ -713,7 +719,7 @@ def serve(
     Each build runs in a separate process, stopped at the --timeout and
     --max-memory limits (the page then shows why).
     """
-    from .serve import serve as run_server
+    from packetgen.serve.server import serve as run_server
 
     try:
         run_server(
@@ -758,7 +764,7 @@ def edit(
     `packetgen check` checks the file and keeps your comments; the previous
     version is kept as packet.yaml.bak. Only this computer can open the editor.
     """
-    from .edit import edit as run_editor
+    from packetgen.serve.edit import edit as run_editor
 
     try:
         run_editor(
@@ -807,8 +813,8 @@ def certificates(
     For each in-service with a `certificate:` section: name, in-service, date,
     hours, presenter and signer, one page per person (at most 2,000 in one run).
     """
-    from ._budget import decoding_budget
-    from .certificates import make_certificates
+    from packetgen.kit.certificates import make_certificates
+    from packetgen.support._budget import decoding_budget
 
     with (
         _limits(timeout=time_limit, max_memory=max_memory, what="making certificates"),
@@ -880,8 +886,8 @@ def hours(
     person's hours in a year, in person, virtual and self-study. Then lists
     who is short of the hours the policy's `require:` asks for.
     """
-    from ._budget import decoding_budget
-    from .records import hours_records, write_hours
+    from packetgen.kit.records import hours_records, write_hours
+    from packetgen.support._budget import decoding_budget
 
     if totals is not None and fmt == "json":
         raise click.UsageError("--totals is for --format csv; the JSON file holds the totals too")
@@ -924,7 +930,7 @@ def hours(
 )
 def clean(out_dir: Path) -> None:
     """Remove the build cache kept in the output folder (outputs stay)."""
-    from ._cache import clean as clean_cache
+    from packetgen.build._cache import clean as clean_cache
 
     if clean_cache(out_dir):
         click.echo(f"Removed the build cache of {out_dir}")

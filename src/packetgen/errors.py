@@ -13,12 +13,19 @@ from typing import Any
 
 __all__ = [
     "BuildError",
+    "CertificateError",
+    "DocumentError",
+    "FetchError",
     "HandoutError",
     "LimitError",
+    "OptionError",
+    "OutputError",
     "PacketgenError",
     "Problem",
     "QRCapacityError",
+    "ServerError",
     "SpecError",
+    "ThemeError",
 ]
 
 
@@ -27,7 +34,7 @@ class PacketgenError(Exception):
 
     Every subclass pickles with its message and attributes (``problems``,
     ``file``, ``item``…) whatever its ``__init__`` takes, so an error raised in
-    an isolated worker process (:func:`packetgen._isolation.run_isolated`)
+    an isolated worker process (:func:`packetgen.support._isolation.run_isolated`)
     reaches the caller as the same class with the same message. The traceback
     and the chained cause stay behind: they name paths on the machine.
     """
@@ -109,6 +116,36 @@ class BuildError(PacketgenError):
 
 class LimitError(PacketgenError):
     """The build went past a limit on time, memory or size and was stopped."""
+
+
+class OptionError(PacketgenError):
+    """A command-line option or a function argument is out of its range
+    (a port, a page selection, a number of jobs…)."""
+
+
+class OutputError(PacketgenError):
+    """An output cannot be written where it was asked for (a file in the way,
+    a folder that is not writable, an input that would be overwritten)."""
+
+
+class ThemeError(PacketgenError):
+    """A theme (built-in or a folder of the trainer's) cannot be used."""
+
+
+class DocumentError(PacketgenError):
+    """A PDF or picture given to a tool (``verify``, ``preview``) cannot be read."""
+
+
+class FetchError(PacketgenError):
+    """A web page or document could not be fetched (``--fetch``, ``--download``)."""
+
+
+class CertificateError(PacketgenError):
+    """Certificates cannot be made as the spec and the attendee list ask."""
+
+
+class ServerError(PacketgenError):
+    """The preview server or the editor cannot start or answer as asked."""
 
 
 def utf8_problem(raw: bytes, exc: UnicodeDecodeError, name: str, advice: str) -> Problem:

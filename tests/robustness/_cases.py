@@ -62,7 +62,7 @@ def spawn_sleeper_and_spin(pid_file: str) -> None:
 
 
 def report(messages: list[str]) -> str:
-    from packetgen._isolation import report_progress
+    from packetgen.support._isolation import report_progress
 
     for message in messages:
         report_progress(message)
@@ -70,20 +70,20 @@ def report(messages: list[str]) -> str:
 
 
 def build(spec: Path, out: Path, **options: Any) -> Any:
-    from packetgen.build import build as run
+    from packetgen.build.pipeline import build as run
 
     options.setdefault("cache", False)
     return run(spec, out, **options)
 
 
 def load(spec: Path) -> Any:
-    from packetgen.loader import load_packet
+    from packetgen.spec.loader import load_packet
 
     return load_packet(spec)
 
 
 def open_handout(path: Path, **options: Any) -> tuple[int, list[str]]:
-    from packetgen.handouts import open_handout as run
+    from packetgen.handouts.reading import open_handout as run
 
     opened = run(path, item=options.pop("item", "Handout"), **options)
     return len(opened.pages), opened.warnings

@@ -1,6 +1,6 @@
 """Helpers of the robustness suite: bounded runs, packet folders, output checks.
 
-Every case runs its action through :func:`packetgen._isolation.run_isolated`,
+Every case runs its action through :func:`packetgen.support._isolation.run_isolated`,
 so each one has a hard time bound (a hang fails the case with a LimitError
 instead of stalling the suite) and a memory bound, and every error crosses a
 process boundary the way it would in a service.
@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from packetgen._isolation import run_isolated
 from packetgen.errors import PacketgenError
+from packetgen.support._isolation import run_isolated
 
 T = TypeVar("T")
 

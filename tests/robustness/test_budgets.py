@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 
 from packetgen.errors import LimitError, PacketgenError
-from packetgen.handouts import DecodingLimitError
+from packetgen.handouts.reading import DecodingLimitError
 
 from .conftest import MEMORY, MINIMAL, bounded, expect_error, temporaries, tree
 from .make_broken_pdfs import raw_pdf
@@ -163,7 +163,7 @@ def run_cli(folder: str, args: list[str]) -> tuple[int, str, str, int]:
 
 def serve_once(folder: str, max_memory: int) -> tuple[bool, str]:
     """The first build of ``packetgen serve``, its builds limited as the CLI limits them."""
-    from packetgen.serve import PreviewServer
+    from packetgen.serve.server import PreviewServer
 
     os.chdir(folder)
     with PreviewServer(Path("packet.yaml"), timeout=120, max_memory=max_memory) as server:
@@ -172,8 +172,8 @@ def serve_once(folder: str, max_memory: int) -> tuple[bool, str]:
 
 
 def links_of(spec: Path) -> tuple[list[str], list[str]]:
-    from packetgen.build import packet_links
-    from packetgen.handouts import decoding_budget
+    from packetgen.build.pipeline import packet_links
+    from packetgen.handouts.reading import decoding_budget
 
     with decoding_budget():
         table = packet_links(spec)
@@ -181,7 +181,7 @@ def links_of(spec: Path) -> tuple[list[str], list[str]]:
 
 
 def build_links(spec: Path, out: Path) -> tuple[list[str], list[str]]:
-    from packetgen.build import build
+    from packetgen.build.pipeline import build
 
     result = build(spec, out, format="pdf", cache=False)
     return [url for _n, url in result.links], result.warnings
@@ -189,7 +189,7 @@ def build_links(spec: Path, out: Path) -> tuple[list[str], list[str]]:
 
 def open_within(paths: list[Path], total: int, each: int) -> list[int]:
     """Open ``paths`` in one decoding budget of ``total`` bytes, ``each`` per file."""
-    from packetgen.handouts import decoding_budget, open_handout
+    from packetgen.handouts.reading import decoding_budget, open_handout
 
     with decoding_budget(total):
         return [
@@ -198,19 +198,19 @@ def open_within(paths: list[Path], total: int, each: int) -> list[int]:
 
 
 def certificates(spec: Path, out: Path, **options: Any) -> list[tuple[Path, int]]:
-    from packetgen.certificates import make_certificates
+    from packetgen.kit.certificates import make_certificates
 
     return make_certificates(spec, out, **options).outputs
 
 
 def verify(pdf: Path) -> object:
-    from packetgen.verify import verify_pdf
+    from packetgen.tools.verify import verify_pdf
 
     return verify_pdf(pdf)
 
 
 def preview(pdf: Path, out: Path) -> list[tuple[str, tuple[int, int]]]:
-    from packetgen.preview import preview_pdf
+    from packetgen.tools.preview import preview_pdf
 
     written = preview_pdf(pdf, out, dpi=60)
     sizes = []
@@ -221,7 +221,7 @@ def preview(pdf: Path, out: Path) -> list[tuple[str, tuple[int, int]]]:
 
 
 def parse_many(text: str, times: int) -> list[str]:
-    from packetgen.markdown import render_markdown
+    from packetgen.text.markdown import render_markdown
 
     return [str(render_markdown(text)) for _ in range(times)]
 
@@ -526,7 +526,7 @@ def test_smart_quotes_match_markdown_it() -> None:
     """Same tokens as markdown-it-py's own rule, on inputs built to exercise it."""
     from markdown_it import MarkdownIt
 
-    from packetgen.markdown import _parser
+    from packetgen.text.markdown import _parser
 
     original = MarkdownIt("commonmark", {"html": False, "typographer": True, "linkify": False})
     original.enable(["replacements", "smartquotes", "strikethrough", "table"])

@@ -1,7 +1,7 @@
 """Files a packet or a theme points at: confined to their folder, checked before they
 are read, and theme CSS held to the same rules in HTML-only and PDF builds.
 
-Every file packetgen reads for a packet goes through ``packetgen._guarded``: its
+Every file packetgen reads for a packet goes through ``packetgen.support._guarded``: its
 real location (symbolic links resolved) must be inside the folder, it must be a
 regular file, its size is checked before a byte is read and it is read once,
 with a cap. The cases below are the red-team findings of "untrusted input,
@@ -22,9 +22,9 @@ import tinycss2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from packetgen._guarded import FileRefusedError, fingerprint, read_bytes, read_text
 from packetgen.errors import BuildError, PacketgenError, SpecError
-from packetgen.themes import _css_refs
+from packetgen.render.themes import _css_refs
+from packetgen.support._guarded import FileRefusedError, fingerprint, read_bytes, read_text
 
 from . import _cases
 from .conftest import MINIMAL, bounded, expect_error, temporaries, tree
@@ -481,7 +481,7 @@ def test_theme_css_remote_import(format: str, packet_dir: Path, tmp_path: Path) 
 
 def _theme_refusals(packet_dir: Path, stylesheets: list[str]) -> list[str]:
     """Load the theme with each stylesheet in turn (one worker for all): the refusals."""
-    from packetgen.themes import load_theme
+    from packetgen.render.themes import load_theme
 
     found = []
     for css in stylesheets:
@@ -654,7 +654,7 @@ def _image_spec(packet_dir: Path, src: str) -> Path:
 
 
 def _render(spec: Path) -> int:
-    from packetgen.build import render_html
+    from packetgen.build.pipeline import render_html
 
     return len(render_html(spec))
 

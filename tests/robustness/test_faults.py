@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from packetgen._isolation import run_isolated
 from packetgen.errors import HandoutError, LimitError, PacketgenError
+from packetgen.support._isolation import run_isolated
 
 from ..conftest import CORPUS
 from . import _cases

@@ -20,9 +20,9 @@ import pytest
 
 from packetgen import SpecError, load_packet
 from packetgen.cli import main
-from packetgen.credit import packet_hours
-from packetgen.handouts import open_handout
-from packetgen.linkcheck import csv_cell
+from packetgen.content.credit import packet_hours
+from packetgen.handouts.reading import open_handout
+from packetgen.tools.linkcheck import csv_cell
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from packetgen._isolation import GRACE_SECONDS, run_isolated
 from packetgen.errors import BuildError, HandoutError, LimitError, SpecError
+from packetgen.support._isolation import GRACE_SECONDS, run_isolated
 
 from . import _cases
 

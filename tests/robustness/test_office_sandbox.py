@@ -27,10 +27,10 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from packetgen._office_refs import strip_external_references
-from packetgen._sandbox import detect_sandbox, run_conversion
 from packetgen.errors import HandoutError
-from packetgen.handouts import open_handout
+from packetgen.handouts._office_refs import strip_external_references
+from packetgen.handouts.reading import open_handout
+from packetgen.support._sandbox import detect_sandbox, run_conversion
 
 from ..conftest import CORPUS
 
@@ -416,7 +416,7 @@ def test_each_office_file_is_converted_once_per_build(
         "  - id: t\n    title: T\n    items:\n"
         "      - {kind: link, title: Elsewhere, url: 'https://example.org/'}\n"
     )
-    from packetgen.build import build
+    from packetgen.build.pipeline import build
 
     result = build(packet / "packet.yaml", tmp_path / "out", jobs=2, cache=False, format="pdf")
     assert {o.path.name for o in result.outputs} == {"s.pdf", "t.pdf", "packet.pdf"}

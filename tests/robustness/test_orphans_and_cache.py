@@ -29,8 +29,8 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
-from packetgen._atomic import Staging
-from packetgen.build import BuildResult
+from packetgen.build.pipeline import BuildResult
+from packetgen.support._atomic import Staging
 
 from . import _cases
 from .conftest import MINIMAL, bounded, temporaries, tree
@@ -265,7 +265,7 @@ def test_parallel_build_from_a_thread_that_is_not_the_main_one(
     them, so a build run from a service's request thread is not cut short."""
     import threading
 
-    from packetgen.build import build
+    from packetgen.build.pipeline import build
 
     spec = _spec(packet_dir, {"one": 1, "two": 1})
     results: list[BuildResult] = []
@@ -912,7 +912,7 @@ def test_disk_full_while_writing_packet_pdf(packet_dir: Path, tmp_path: Path) ->
 _STAGED_WRITES = """
 import sys
 from pathlib import Path
-from packetgen._atomic import Staging, write_bytes_atomic
+from packetgen.support._atomic import Staging, write_bytes_atomic
 from packetgen.errors import BuildError
 
 data = b"%PDF-1.7 " + b"x" * 200_000
@@ -991,7 +991,7 @@ def test_disk_full_while_writing_certificates(packet_dir: Path, tmp_path: Path) 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="symbolic links")
 def test_clean_removes_a_linked_cache_folder_but_not_its_target(tmp_path: Path) -> None:
-    from packetgen._cache import clean
+    from packetgen.build._cache import clean
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

@@ -16,10 +16,10 @@ import zxingcpp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from packetgen.content.qr import make_qr
 from packetgen.errors import PacketgenError
-from packetgen.loader import check_path, load_packet
-from packetgen.qr import make_qr
-from packetgen.spec import Packet
+from packetgen.spec.loader import check_path, load_packet
+from packetgen.spec.models import Packet
 
 # ---------------------------------------------------------------- paths
 

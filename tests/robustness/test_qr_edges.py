@@ -5,7 +5,7 @@ wrote it in ``url:``, as UTF-8 — ``https://straße.de/`` stays ``straße.de``
 and is never mapped to ``strasse.de`` (what Python's IDNA-2003 ``idna`` codec
 would do: a different domain). Where a link must be ASCII (PDF link
 annotations), the host is its IDNA-2008 A-label, ``xn--strae-oqa.de``
-(:func:`packetgen.links.to_uri`). Markdown links are normalised by
+(:func:`packetgen.content.links.to_uri`). Markdown links are normalised by
 markdown-it, which already writes A-labels: their QR carries that form.
 """
 
@@ -20,10 +20,10 @@ import weasyprint
 import zxingcpp
 from pypdf import PdfReader
 
+from packetgen.content.links import to_uri
+from packetgen.content.qr import make_qr
 from packetgen.errors import SpecError
-from packetgen.links import to_uri
-from packetgen.markdown import links_in
-from packetgen.qr import make_qr
+from packetgen.text.markdown import links_in
 
 from . import _cases
 from .conftest import MINIMAL, bounded, expect_error

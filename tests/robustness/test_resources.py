@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from packetgen._guarded import FileRefusedError
 from packetgen.errors import BuildError, HandoutError, SpecError
+from packetgen.support._guarded import FileRefusedError
 
 from . import _cases
 from .conftest import MINIMAL, bounded, expect_error, temporaries, tree
@@ -310,7 +310,7 @@ def test_no_javascript_in_pdf_from_hostile_markdown(packet_dir: Path, tmp_path: 
 def test_fetcher_fifo_inside_the_packet_is_refused_without_blocking(packet_dir: Path) -> None:
     import os
 
-    from packetgen.fetcher import PacketFetcher
+    from packetgen.pdf.fetcher import PacketFetcher
 
     os.mkfifo(packet_dir / "pipe.png")
     fetcher = PacketFetcher((packet_dir,))
@@ -324,7 +324,7 @@ def test_fetcher_fifo_inside_the_packet_is_refused_without_blocking(packet_dir: 
 
 def test_markdown_render_length_guard() -> None:
     from packetgen.errors import LimitError
-    from packetgen.markdown import links_in, render_markdown
+    from packetgen.text.markdown import links_in, render_markdown
 
     for call in (render_markdown, links_in):
         with pytest.raises(

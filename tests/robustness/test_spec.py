@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from packetgen.errors import PacketgenError, SpecError
-from packetgen.spec import Packet
+from packetgen.spec.models import Packet
 
 from . import _cases
 from .conftest import MINIMAL, bounded, expect_error, tree
