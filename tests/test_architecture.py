@@ -96,4 +96,5 @@ def test_each_stage_says_what_comes_in_and_what_goes_out() -> None:
     for stage in STAGES:
         doc = ast.get_docstring(ast.parse((PACKAGE / stage / "__init__.py").read_text()))
         assert doc, f"packetgen/{stage}/__init__.py has no docstring"
-        assert "In:" in doc and "Out:" in doc, f"packetgen.{stage}: say what comes in and out"
+        assert "In:" in doc, f"packetgen.{stage}: say what comes in"
+        assert "Out:" in doc, f"packetgen.{stage}: say what goes out"
