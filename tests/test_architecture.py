@@ -32,7 +32,7 @@ STAGES = [
 BASE = {"errors", "_version"}
 """Top-level modules every stage may use."""
 
-TOP = {"__init__", "__main__", "cli"}
+TOP = {"__init__", "__main__", "cli", "_cli_options", "_cli_tools"}
 """The public surface: may use everything; no stage imports it."""
 
 

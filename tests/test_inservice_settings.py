@@ -7,7 +7,6 @@ import math
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -15,8 +14,7 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
-import packetgen
-from packetgen import PacketgenError, SpecError, build, load_packet, packet_from_data
+from packetgen import PacketgenError, build, load_packet, packet_from_data
 from packetgen.cli import main
 
 from .conftest import EXAMPLE, page_texts
@@ -142,60 +140,6 @@ def test_the_book_keeps_each_parts_paper_and_type(mixed: Path) -> None:
         doc.close()
 
 
-def _spec(write_spec: Callable[..., Path], settings: str, inservice: str = "") -> Any:
-    return load_packet(
-        write_spec(
-            f"""\
-            title: T
-            {settings}
-            inservices:
-              - id: one
-                title: One
-                {inservice}
-                items:
-                  - kind: link
-                    title: A page
-                    url: https://example.org/
-              - id: two
-                title: Two
-            """
-        )
-    )
-
-
-def test_an_inservice_inherits_what_it_does_not_set(write_spec: Callable[..., Path]) -> None:
-    packet = _spec(write_spec, "paper: a4\n            handout_placement: inline")
-    view = packet.for_inservice("one")
-    assert (view.paper, view.theme, view.duplex) == ("a4", "default", False)
-    assert packet.placement(packet.inservices[0]) == "inline"
-    assert view is packet  # nothing of its own: the packet itself
-
-
-def test_an_inservice_overrides_the_packet(write_spec: Callable[..., Path]) -> None:
-    packet = _spec(
-        write_spec,
-        "duplex: true",
-        "paper: a4\n                theme: ink-saver\n                duplex: false\n"
-        "                handout_placement: inline",
-    )
-    one, two = packet.for_inservice("one"), packet.for_inservice("two")
-    assert (one.paper, one.theme, one.duplex) == ("a4", "ink-saver", False)
-    assert (two.paper, two.theme, two.duplex) == ("letter", "default", True)
-    assert packet.placement(packet.inservices[0]) == "inline"
-    assert packet.placement(packet.inservices[1]) == "end"
-    assert packet.for_inservice("one") is one  # one view per in-service
-
-
-def test_an_unknown_inservice_theme_is_located(write_spec: Callable[..., Path]) -> None:
-    with pytest.raises(SpecError) as info:
-        _spec(write_spec, "", "theme: my-theme")
-    (problem,) = info.value.problems
-    assert problem.field == "inservices[0].theme"
-    assert problem.line == 6
-    assert "file not found: 'my-theme'" in problem.message
-    assert "built-in theme: default, ink-saver, large-print" in problem.message
-
-
 def test_the_command_line_paper_wins_over_an_inservices_own(
     write_spec: Callable[..., Path], packet_dir: Path
 ) -> None:
@@ -218,59 +162,6 @@ def test_packet_from_data_builds_the_example(tmp_path: Path) -> None:
     (binder,) = [o for o in result.outputs if o.kind == "binder"]
     assert (binder.pages or 0) > 3
     assert "Frequently Asked Questions" in " ".join(page_texts(binder.path))
-
-
-def test_packet_from_data_refuses_bad_data_with_every_problem(tmp_path: Path) -> None:
-    data = {
-        "title": "",
-        "paper": "legal",
-        "inservices": [
-            {
-                "id": "One",
-                "title": "One",
-                "items": [{"kind": "link", "title": "x", "url": "ftp://x"}],
-            }
-        ],
-    }
-    with pytest.raises(SpecError) as info:
-        packet_from_data(data, folder=tmp_path)
-    assert isinstance(info.value, PacketgenError)
-    fields = {(p.field, p.file) for p in info.value.problems}
-    assert fields == {
-        ("title", "<data>"),
-        ("paper", "<data>"),
-        ("inservices[0].id", "<data>"),
-        ("inservices[0].items[0].url", "<data>"),
-    }
-    assert "expected 'letter' or 'a4', found the text 'legal'" in str(info.value)
-    with pytest.raises(SpecError, match="expected a mapping of fields"):
-        packet_from_data([1, 2], folder=tmp_path)  # type: ignore[arg-type]  # wrong on purpose
-
-
-def test_packet_from_data_stays_inside_its_folder(tmp_path: Path) -> None:
-    (tmp_path / "secret.pdf").write_bytes(b"%PDF-1.4")
-    inside = tmp_path / "packet"
-    inside.mkdir()
-    data = {
-        "title": "T",
-        "inservices": [
-            {
-                "id": "one",
-                "title": "One",
-                "items": [{"kind": "handout", "title": "H", "file": "../secret.pdf"}],
-            }
-        ],
-    }
-    with pytest.raises(SpecError, match="leads outside it"):
-        packet_from_data(data, folder=inside)
-
-
-def test_a_packet_without_a_folder_says_how_to_make_one() -> None:
-    packet = packetgen.Packet.model_validate(
-        {"title": "T", "inservices": [{"id": "one", "title": "One"}]}
-    )
-    with pytest.raises(PacketgenError, match=r"packet_from_data\(data, folder=...\)"):
-        _ = packet.folder
 
 
 def test_library_errors_name_parameters_not_options(tmp_path: Path) -> None:

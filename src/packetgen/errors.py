@@ -14,6 +14,7 @@ from typing import Any
 __all__ = [
     "BuildError",
     "CertificateError",
+    "CheckError",
     "DocumentError",
     "FetchError",
     "HandoutError",
@@ -146,6 +147,11 @@ class CertificateError(PacketgenError):
 
 class ServerError(PacketgenError):
     """The preview server or the editor cannot start or answer as asked."""
+
+
+class CheckError(PacketgenError):
+    """``packetgen check`` found problems that would stop the build (every one,
+    each at its line in the spec)."""
 
 
 def utf8_problem(raw: bytes, exc: UnicodeDecodeError, name: str, advice: str) -> Problem:

@@ -83,7 +83,7 @@ def load(spec: Path) -> Any:
 
 
 def open_handout(path: Path, **options: Any) -> tuple[int, list[str]]:
-    from packetgen.handouts.reading import open_handout as run
+    from packetgen.handouts.open import open_handout as run
 
     opened = run(path, item=options.pop("item", "Handout"), **options)
     return len(opened.pages), opened.warnings

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from packetgen.errors import LimitError, PacketgenError
-from packetgen.handouts.reading import DecodingLimitError
+from packetgen.errors import CertificateError, LimitError
+from packetgen.handouts.open import DecodingLimitError
 
 from .conftest import MEMORY, MINIMAL, bounded, expect_error, temporaries, tree
 from .make_broken_pdfs import raw_pdf
@@ -167,13 +167,13 @@ def serve_once(folder: str, max_memory: int) -> tuple[bool, str]:
 
     os.chdir(folder)
     with PreviewServer(Path("packet.yaml"), timeout=120, max_memory=max_memory) as server:
-        state = server._snapshot()
+        state = server.snapshot()
         return state.ok, state.error
 
 
 def links_of(spec: Path) -> tuple[list[str], list[str]]:
     from packetgen.build.pipeline import packet_links
-    from packetgen.handouts.reading import decoding_budget
+    from packetgen.handouts.open import decoding_budget
 
     with decoding_budget():
         table = packet_links(spec)
@@ -189,7 +189,7 @@ def build_links(spec: Path, out: Path) -> tuple[list[str], list[str]]:
 
 def open_within(paths: list[Path], total: int, each: int) -> list[int]:
     """Open ``paths`` in one decoding budget of ``total`` bytes, ``each`` per file."""
-    from packetgen.handouts.reading import decoding_budget, open_handout
+    from packetgen.handouts.open import decoding_budget, open_handout
 
     with decoding_budget(total):
         return [
@@ -399,7 +399,7 @@ def test_sparse_600_mib_signature_is_refused_from_its_size(
     spec.write_text(CERTIFICATE_SPEC)
     out = tmp_path / "out"
     expect_error(
-        PacketgenError,
+        CertificateError,
         certificates,
         spec,
         out,
@@ -416,7 +416,7 @@ def test_signature_declaring_too_many_pixels_is_refused(packet_dir: Path, tmp_pa
     spec = packet_dir / "packet.yaml"
     spec.write_text(CERTIFICATE_SPEC)
     expect_error(
-        PacketgenError,
+        CertificateError,
         certificates,
         spec,
         tmp_path / "out",

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from packetgen.errors import BuildError, PacketgenError, SpecError
-from packetgen.render.themes import _css_refs
+from packetgen.render.css_urls import css_refs as _css_refs
 from packetgen.support._guarded import FileRefusedError, fingerprint, read_bytes, read_text
 
 from . import _cases

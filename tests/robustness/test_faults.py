@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from packetgen.errors import HandoutError, LimitError, PacketgenError
+from packetgen.errors import HandoutError, LimitError, OutputError, PacketgenError
 from packetgen.support._isolation import run_isolated
 
 from ..conftest import CORPUS
@@ -371,7 +371,7 @@ def test_fault_output_is_an_input_handout(packet_dir: Path) -> None:
     )
     before = tree(packet_dir)
     expect_error(
-        PacketgenError,
+        OutputError,
         _cases.build,
         spec,
         packet_dir,
@@ -386,7 +386,7 @@ def test_fault_output_is_the_spec(packet_dir: Path) -> None:
     spec.write_text(MINIMAL)
     before = tree(packet_dir)
     expect_error(
-        PacketgenError,
+        OutputError,
         _cases.build,
         spec,
         packet_dir,

@@ -21,7 +21,7 @@ import pytest
 from packetgen import SpecError, load_packet
 from packetgen.cli import main
 from packetgen.content.credit import packet_hours
-from packetgen.handouts.reading import open_handout
+from packetgen.handouts.open import open_handout
 from packetgen.tools.linkcheck import csv_cell
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"

@@ -29,7 +29,7 @@ from PIL import Image
 
 from packetgen.errors import HandoutError
 from packetgen.handouts._office_refs import strip_external_references
-from packetgen.handouts.reading import open_handout
+from packetgen.handouts.open import open_handout
 from packetgen.support._sandbox import detect_sandbox, run_conversion
 
 from ..conftest import CORPUS

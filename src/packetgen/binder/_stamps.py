@@ -27,7 +27,7 @@ from weakref import WeakKeyDictionary
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, IndirectObject
 
-from packetgen.binder._placement import Rect, form_xobject, writer_memo, xobject_ops
+from packetgen.binder.placement import Rect, form_xobject, writer_memo, xobject_ops
 from packetgen.content.qr import QRCode
 from packetgen.pdf.layout import NO_MARGIN_BOXES, layout_html
 from packetgen.render.themes import Theme

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import click
 
-from packetgen.build.pipeline import Progress, ProgressEvent
+from packetgen.build.results import Progress, ProgressEvent
 
 
 @contextlib.contextmanager

@@ -1,4 +1,5 @@
-"""The one-screen summary printed by ``packetgen check``."""
+"""The one-screen summary printed by ``packetgen check``, and the lines ``packetgen build``
+prints about what it wrote."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from packetgen.text.i18n import has_catalog
 
 if TYPE_CHECKING:
     from packetgen.build.checkup import CheckResult
+    from packetgen.build.results import BuildResult
 
 
 def _hours(value: float) -> str:
@@ -53,6 +55,18 @@ def warning_lines(result: CheckResult, *, verbose: bool = False) -> list[str]:
             f" translation into {language!r} and print in English: {shown}{more}; give them"
             " in your own words under `strings:` in the spec"
         )
+    return lines
+
+
+def output_lines(result: BuildResult) -> list[str]:
+    """``Wrote …`` for every output of a build, with its pages and whether it was unchanged."""
+    lines = []
+    for output in result.outputs:
+        what = "certificate" if output.kind == "certificates" else "page"
+        count = output.pages or 0
+        pages = f" ({count} {what}{'' if count == 1 else 's'})" if count else ""
+        unchanged = ", unchanged" if output.cached else ""
+        lines.append(f"Wrote {output.path}{pages}{unchanged}")
     return lines
 
 

@@ -24,17 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from packetgen.build._cache import CACHE_DIR_NAME, BuildCache
-from packetgen.build.pipeline import (
-    Progress,
-    ScanProblem,
-    _as_packet,
-    _refuse_overwriting_inputs,
-    _Reporter,
-    _scan_handouts,
-)
+from packetgen.build.inputs import as_packet
+from packetgen.build.results import Progress, Reporter
+from packetgen.build.scan import ScanProblem, scan_handouts, scan_warnings
+from packetgen.build.staging import refuse_overwriting_inputs
 from packetgen.content.links import LinkTable, collect_links
 from packetgen.errors import PacketgenError, SpecError
-from packetgen.handouts._untagged import UntaggedHandout, untagged_handouts, untagged_warning
+from packetgen.handouts._untagged import UntaggedHandout, untagged_warning
 from packetgen.render.themes import BUILTIN_THEMES, Theme, load_theme
 from packetgen.spec._sources import dotted
 from packetgen.spec.models import Packet
@@ -98,13 +94,13 @@ def check(
     problems (fonts, a theme's CSS pictures) and warnings found only while
     merging pages (active content removed) are seen by the build alone.
     """
-    packet = _as_packet(packet_or_path)
+    packet = as_packet(packet_or_path)
     out = Path(out_dir)
     found: list[tuple[_Loc, str]] = []
     warnings: list[str] = []
     with decoding_budget():
         try:
-            _refuse_overwriting_inputs(packet, out, [s.id for s in packet.inservices])
+            refuse_overwriting_inputs(packet, out, [s.id for s in packet.inservices])
         except PacketgenError as exc:
             found.append(((), str(exc)))
         store = BuildCache.open(out / CACHE_DIR_NAME) if cache else BuildCache(None)
@@ -112,18 +108,13 @@ def check(
         themes = _themes(packet, found)
 
         failed: list[ScanProblem] = []
-        scans = _scan_handouts(packet, links, store, _Reporter(progress, 0), problems=failed)
+        scans = scan_handouts(packet, links, store, Reporter(progress, 0), problems=failed)
         for inservice_id, j, error in failed:
             index = _index(packet, inservice_id)
             found.append((("inservices", index, "items", j, "file"), str(error)))
         warnings.extend(links.warnings)
-        untagged: list[UntaggedHandout] = []
-        for inservice in packet.inservices:
-            warnings.extend(scans[inservice.id].warnings)
-            untagged += untagged_handouts(packet, inservice.id, scans[inservice.id].untagged)
-        line = untagged_warning(untagged, packet.source)
-        if line is not None:
-            warnings.append(line)
+        scan_lines, untagged = scan_warnings(packet, [s.id for s in packet.inservices], scans)
+        warnings.extend(scan_lines)
 
         fallbacks: dict[str, set[str]] = {}
         for inservice in packet.inservices:
@@ -155,7 +146,7 @@ def check(
 
 
 def _index(packet: Packet, inservice_id: str) -> int:
-    return next(i for i, s in enumerate(packet.inservices) if s.id == inservice_id)
+    return packet.inservice_index(inservice_id)
 
 
 def _line(packet: Packet, loc: _Loc) -> tuple[int, int]:
@@ -200,7 +191,8 @@ def _view_problems(
     """What building the in-service's document stops at before layout: Markdown
     images and the theme's templates. The build stops at the first; to find them
     all, the view is built again without each field that had one."""
-    from packetgen.render.html import document_view, render_document
+    from packetgen.render.document import document_view
+    from packetgen.render.html import render_document
 
     if theme is None:  # its problem is already reported; the images are still worth a look
         theme = load_theme(BUILTIN_THEMES[0], packet.folder)
@@ -260,7 +252,7 @@ def _without(packet: Packet, fields: list[str]) -> Packet | None:
 def _kit_problems(packet: Packet, warnings: list[str]) -> list[tuple[_Loc, str]]:
     """The certificate's signature as ``packetgen certificates`` reads it, and the
     attendee lists' warnings (the loader has read the lists for errors)."""
-    from packetgen.kit.certificates import _signature_url
+    from packetgen.kit.signature import signature_data_url
     from packetgen.spec.attendees import inline_attendees, read_attendees
 
     found: list[tuple[_Loc, str]] = []
@@ -268,7 +260,7 @@ def _kit_problems(packet: Packet, warnings: list[str]) -> list[tuple[_Loc, str]]
         certificate = inservice.certificate
         if certificate is not None and certificate.signature:
             try:
-                _signature_url(packet, certificate.signature)
+                signature_data_url(packet, certificate.signature)
             except PacketgenError as exc:
                 loc: _Loc = ("inservices", i, "certificate", "signature")
                 found.append(

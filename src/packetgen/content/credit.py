@@ -9,22 +9,28 @@ always wins.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packetgen.errors import HandoutError, PacketgenError
+from packetgen.errors import HandoutError
+from packetgen.handouts.count import count_pages
 from packetgen.spec.models import CreditRule, InService, Packet
 
 __all__ = [
     "InServiceHours",
     "ItemCredit",
+    "PageCounter",
     "credit_for",
     "inservice_hours",
     "item_credits",
     "packet_hours",
     "round_hours",
 ]
+
+PageCounter = Callable[[Path], int | None]
+"""Counts a handout file's pages (None: unreadable); tests pass their own."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,7 @@ def credit_for(
 
 
 def inservice_hours(
-    packet: Packet, inservice: InService, *, page_count: Any = None
+    packet: Packet, inservice: InService, *, page_count: PageCounter | None = None
 ) -> InServiceHours:
     """The in-service's hours; ``page_count(path)`` counts a file's pages when a
     page-based rule needs it (default: read the file)."""
@@ -111,11 +117,11 @@ def inservice_hours(
 
 
 def item_credits(
-    packet: Packet, inservice: InService, *, page_count: Any = None
+    packet: Packet, inservice: InService, *, page_count: PageCounter | None = None
 ) -> list[ItemCredit | None]:
     """What each item of ``inservice`` earns under the packet's policy, in item
     order; None for an item whose kind the policy gives no rule (or no policy)."""
-    counter = page_count or _count_pages
+    counter = page_count or count_pages
     policy = packet.credit
     if policy is None:
         return [None] * len(inservice.items)
@@ -147,22 +153,6 @@ def item_credits(
 def packet_hours(packet: Packet) -> dict[str, InServiceHours]:
     """Hours of every in-service, by id."""
     return {s.id: inservice_hours(packet, s) for s in packet.inservices}
-
-
-def _count_pages(path: Path) -> int | None:
-    """Pages of a handout file, or None when it cannot be read (the build says why).
-
-    A file refused for what it unpacks to is an error here too: ``check`` builds
-    nothing, so it would otherwise pass the packet with no credit and no reason.
-    """
-    from packetgen.handouts.reading import DecodingLimitError, open_handout
-
-    try:
-        return len(open_handout(path, item="").pages)
-    except DecodingLimitError:
-        raise
-    except (PacketgenError, ValueError, OSError):
-        return None
 
 
 def _located(

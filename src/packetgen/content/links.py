@@ -248,7 +248,7 @@ def item_url(item: Any) -> str | None:
     other sites cannot be told where to start (the page still says it).
     """
     url: str | None = item.url
-    start = getattr(item, "start", None)
+    start = item.start_time
     if url is None or start is None:
         return url
     seconds = start_seconds(start)
@@ -364,7 +364,7 @@ def collect_links(packet: Packet) -> LinkTable:
                     where=packet.locate("inservices", i, "items", j, "url"),
                     short_name=item.short,
                 )
-                if getattr(item, "start", None) and not starts_in_link(item):
+                if item.start_time and not starts_in_link(item):
                     table.warnings.append(
                         f"{packet.where('inservices', i, 'items', j, 'start')}: {base}.start:"
                         f" packetgen can put a start time into YouTube and Vimeo links only;"
@@ -380,7 +380,7 @@ def collect_links(packet: Packet) -> LinkTable:
                         where=packet.locate("inservices", i, "items", j, "translations", k, "url"),
                     )
             for name in _TEXT_FIELDS:
-                for url in links_in(getattr(item, name, None)):
+                for url in links_in(item.markdown_texts()[name]):
                     table.add(
                         url,
                         LinkSource(inservice.id, item.title, f"{base}.{name}"),
@@ -405,7 +405,7 @@ def register_handout_links(
     how many (and the first few), and at most :data:`MAX_LINKS_PER_HANDOUT`
     links of one file and :data:`MAX_HANDOUT_LINKS` of all files are numbered.
     """
-    index = next(i for i, s in enumerate(packet.inservices) if s.id == inservice_id)
+    index = packet.inservice_index(inservice_id)
     inservice = packet.inservices[index]
     by_item: dict[int, list[str]] = {}
     for j, url in found:

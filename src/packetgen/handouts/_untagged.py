@@ -101,7 +101,7 @@ def untagged_handouts(
     packet: Packet, inservice_id: str, found: Iterable[tuple[int, UntaggedKind]]
 ) -> list[UntaggedHandout]:
     """The untagged handouts of one in-service from ``(item index, kind)`` facts of a scan."""
-    index = next(i for i, s in enumerate(packet.inservices) if s.id == inservice_id)
+    index = packet.inservice_index(inservice_id)
     items = packet.inservices[index].items
     handouts = []
     for j, kind in found:
@@ -117,7 +117,7 @@ def untagged_handouts(
                 where=packet.where("inservices", index, "items", j, "file"),
                 field=f"inservices[{index}].items[{j}].file",
                 kind=kind,
-                acknowledged=getattr(items[j], "tagged", None) is False,
+                acknowledged=items[j].file_options.tagged is False,
             )
         )
     return handouts

@@ -8,35 +8,30 @@ packet, the in-service and the person, so a rebuild prints the same id, and with
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import io
 import json
 import os
-import stat
 import unicodedata
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from markupsafe import Markup
-from PIL import Image
 
 from packetgen._version import __version__
 from packetgen.content.credit import inservice_hours
 from packetgen.content.links import short_url, to_uri
 from packetgen.content.qr import DEFAULT_MODULE_MM, make_qr
-from packetgen.errors import LimitError, PacketgenError
-from packetgen.pdf.layout import layout_html
-from packetgen.render.html import (
-    DELIVERY_LABELS,
-    format_date,
-    format_hours,
-    format_time,
-    render_document,
+from packetgen.errors import CertificateError, LimitError, OutputError
+from packetgen.kit.signature import (
+    MAX_SIGNATURE_BYTES,
+    MAX_SIGNATURE_PIXELS,
+    signature_url,
 )
+from packetgen.pdf.layout import layout_html
+from packetgen.render.html import render_document
 from packetgen.render.themes import BUILTIN_THEMES, Theme, load_theme
+from packetgen.render.wording import DELIVERY_LABELS, format_date, format_hours, format_time
 from packetgen.spec.attendees import Attendee, inline_attendees, read_attendees
 from packetgen.spec.loader import load_packet
 from packetgen.spec.models import InService, Packet
@@ -69,12 +64,7 @@ out by WeasyPrint, all of an in-service's at once: about 0.1-0.2 s and 250 KB
 of memory a page, so 2,000 take 3-6 minutes and under 1 GB, inside the
 command's default limits (600 s, 4,096 MB). A real session has tens or a few
 hundred attendees; a larger list can be made in parts with ``only=``."""
-MAX_SIGNATURE_BYTES = 5 * 1024 * 1024
-"""The signature image: a scan or photo of a signature is tens of KB."""
-MAX_SIGNATURE_PIXELS = 25_000_000
-"""Pixels of the signature image as its header declares them (a 12 MP phone photo fits)."""
 
-_MIME = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Crockford's base32: no I, L, O or U, so an id read off paper and typed
 cannot confuse a letter with a digit (or spell a word)."""
@@ -285,7 +275,7 @@ def certificates_pdf(
     paper and theme are the certificates' too. ``signature`` is
     :func:`signature_url`'s, read before any layout starts.
     """
-    inservice = next(s for s in packet.inservices if s.id == inservice_id)
+    inservice = packet.inservice(inservice_id)
     view = certificates_view(packet, inservice, people, signature=signature)
     html = render_document(view, theme, "certificates.html.j2")
     layout = layout_html(
@@ -311,16 +301,9 @@ def make_certificates(
     ``attendees`` (a CSV with a ``name`` column) overrides the spec's list.
     """
     packet = packet_or_path if isinstance(packet_or_path, Packet) else load_packet(packet_or_path)
-    chosen = [
-        s for s in packet.inservices if s.certificate is not None and (not only or s.id in only)
-    ]
-    if only:
-        missing = [i for i in only if i not in {s.id for s in packet.inservices}]
-        if missing:
-            ids = ", ".join(s.id for s in packet.inservices)
-            raise PacketgenError(f"no in-service with id {missing[0]!r}; the packet has: {ids}")
+    chosen = [s for s in packet.select(only) if s.certificate is not None]
     if not chosen:
-        raise PacketgenError(
+        raise CertificateError(
             "no in-service has a certificate: section; add one with at least `signer:`"
             " to the in-services that give certificates"
         )
@@ -378,91 +361,16 @@ def attendees_for(
     warnings about them (a name listed twice)."""
     if override is not None:
         return read_attendees(Path(override))
-    inservice = next(s for s in packet.inservices if s.id == inservice_id)
+    inservice = packet.inservice(inservice_id)
     if isinstance(inservice.attendees, list):
         return inline_attendees(inservice.attendees)
     if isinstance(inservice.attendees, str):
         shown = str(packet.folder / inservice.attendees)
         return read_attendees(packet.folder / inservice.attendees, shown=shown)
-    raise PacketgenError(
+    raise CertificateError(
         f"in-service {inservice_id!r} has no attendees: give --attendees attendees.csv"
         " (a CSV with a name column) or `attendees:` in the spec"
     )
-
-
-def signature_url(packet: Packet, inservice: InService) -> str | None:
-    """The in-service's signature image as a ``data:`` URL, or None without one."""
-    if inservice.certificate is None or not inservice.certificate.signature:
-        return None
-    return _signature_url(packet, inservice.certificate.signature)
-
-
-def _signature_url(packet: Packet, relative: str) -> str:
-    """The signature image as a ``data:`` URL, its size and pixels checked before use.
-
-    The size is taken from the open file before a byte is read, and the
-    pixels from the picture's header before it is decoded (WeasyPrint decodes
-    it later), so a huge or sparse file is refused without being loaded.
-    """
-    shown = str(packet.folder / relative)
-    data = _read_signature(packet.folder / relative, shown)
-    mime = next((m for magic, m in _MIME.items() if data.startswith(magic)), None)
-    if mime is None:  # the loader checks this too, but the file may have changed since
-        raise PacketgenError(f"{shown}: expected a PNG or JPEG signature image")
-    resize = "resize it (600 pixels wide is plenty) and try again"
-    try:
-        with warnings.catch_warnings():
-            # Pillow only warns about a large picture; here it is an error.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            # Opening reads the header only; nothing is decoded here.
-            with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
-                width, height = image.size
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PacketgenError(
-            f"{shown}: the signature image declares more than {MAX_SIGNATURE_PIXELS:,} pixels,"
-            f" the limit; {resize}"
-        ) from None
-    except (OSError, SyntaxError, ValueError):
-        # Pillow's reason names its own objects (<_io.BytesIO object at 0x…>), not the file.
-        raise PacketgenError(
-            f"{shown}: the signature image is damaged and cannot be read; open it in an image"
-            " editor and save it again as PNG or JPEG"
-        ) from None
-    if width * height > MAX_SIGNATURE_PIXELS:
-        raise PacketgenError(
-            f"{shown}: the signature image is {width:,} x {height:,} pixels, more than the limit"
-            f" of {MAX_SIGNATURE_PIXELS:,}; {resize}"
-        )
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
-def _read_signature(path: Path, shown: str) -> bytes:
-    too_big = (
-        f"{shown}: the signature image is {{size}} bytes, more than the limit of"
-        f" {MAX_SIGNATURE_BYTES // (1024 * 1024)} MiB; save a smaller picture (a signature needs"
-        " only tens of KB)"
-    )
-    # O_NONBLOCK: a FIFO put in the file's place must not hang the run.
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        raise PacketgenError(f"{shown}: cannot read the signature image: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise PacketgenError(f"{shown}: the signature image is not a regular file")
-        if info.st_size > MAX_SIGNATURE_BYTES:
-            raise PacketgenError(too_big.format(size=f"{info.st_size:,}"))
-        try:
-            data = handle.read(MAX_SIGNATURE_BYTES + 1)
-        except OSError as exc:
-            raise PacketgenError(
-                f"{shown}: cannot read the signature image: {exc.strerror}"
-            ) from None
-    if len(data) > MAX_SIGNATURE_BYTES:  # it grew after the check
-        raise PacketgenError(too_big.format(size=f"more than {MAX_SIGNATURE_BYTES:,}"))
-    return data
 
 
 def _inputs(packet: Packet, attendees: str | os.PathLike[str] | None) -> Iterator[Path]:
@@ -473,9 +381,7 @@ def _inputs(packet: Packet, attendees: str | os.PathLike[str] | None) -> Iterato
         yield packet.folder / item.file
     for inservice in packet.inservices:
         texts = [inservice.summary] + [
-            getattr(item, name, None)
-            for item in inservice.items
-            for name in ("description", "excerpt", "access")
+            text for item in inservice.items for text in item.markdown_texts().values()
         ]
         for text in texts:
             if isinstance(text, str) and text:
@@ -500,7 +406,7 @@ def _refuse_overwriting_inputs(
     for inservice in chosen:
         name = f"{inservice.id}-certificates.pdf"
         if (out / name).resolve() in inputs:
-            raise PacketgenError(
+            raise OutputError(
                 f"the output {out / name} would overwrite an input file of the packet;"
                 " choose another -o folder"
             )

@@ -10,6 +10,10 @@ instead of the out-of-date output.
 The server is a developer tool for one person on one machine: it answers only
 on the loopback interface unless another host is explicitly given, and it
 serves only the files the latest build wrote.
+
+This module watches and builds; :mod:`~packetgen.serve.handler` answers the
+requests, :mod:`~packetgen.serve.pages` renders the server's own pages, and
+:mod:`~packetgen.serve.run` serves until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -17,48 +21,34 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
-import html
-import ipaddress
-import json
 import logging
-import signal
-import socket
 import tempfile
 import threading
 import time
 import traceback
-import webbrowser
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import FrameType, TracebackType
-from typing import cast
-from urllib.parse import unquote
+from types import TracebackType
 
 import watchfiles
 
 from packetgen.build.pipeline import BuildResult, Format, build
-from packetgen.errors import PacketgenError
+from packetgen.errors import OptionError, OutputError, PacketgenError, ServerError
+from packetgen.serve.handler import HTTPServer, HTTPServer6, PreviewHandler, is_loopback
 from packetgen.spec.loader import load_packet
 from packetgen.spec.models import Packet
 from packetgen.support._isolation import run_isolated
 
-__all__ = ["PreviewServer", "serve"]
+__all__ = ["BuildState", "EventCallback", "PreviewServer"]
 
 logger = logging.getLogger(__name__)
 
 EventCallback = Callable[[str], None]
 
-_API = "/__packetgen__/"
-_SSE_KEEPALIVE = 10.0
-"""Seconds between SSE comments; a closed browser tab is noticed at the next one."""
-_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-
 
 @dataclass(frozen=True)
-class _State:
+class BuildState:
     """What the latest build attempt produced; replaced as a whole, never mutated."""
 
     generation: int = 0
@@ -109,11 +99,11 @@ class PreviewServer:
         max_memory: int | None = None,
     ) -> None:
         if not host:
-            raise PacketgenError("the host to serve on is empty; use 127.0.0.1")
+            raise OptionError("the host to serve on is empty; use 127.0.0.1")
         if not 0 <= port <= 65535:
-            raise PacketgenError(f"the port must be between 0 and 65535, found {port}")
+            raise OptionError(f"the port must be between 0 and 65535, found {port}")
         if debounce_ms < 1:
-            raise PacketgenError(f"debounce_ms must be at least 1, found {debounce_ms}")
+            raise OptionError(f"debounce_ms must be at least 1, found {debounce_ms}")
         self.spec = Path(spec)
         self.host = host
         self.port = port
@@ -126,12 +116,12 @@ class PreviewServer:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._out: Path | None = None
         self._root = self.spec.resolve().parent
-        self._state = _State()
+        self._state = BuildState()
         self._cond = threading.Condition()
         self._stopping = threading.Event()
         self._dirty = threading.Event()
         self._watch_ready = threading.Event()
-        self._httpd: _HTTPServer | None = None
+        self._httpd: HTTPServer | None = None
         self._threads: list[threading.Thread] = []
         self._started = False
         self._stopped = False
@@ -177,12 +167,10 @@ class PreviewServer:
             raise RuntimeError("a PreviewServer can be started only once")
         self._started = True
         if not self._root.is_dir():
-            raise PacketgenError(
-                f"{self.spec}: cannot serve: the folder {self._root} does not exist"
-            )
+            raise ServerError(f"{self.spec}: cannot serve: the folder {self._root} does not exist")
         if not self.spec.is_file():
             what = "is a folder" if self.spec.is_dir() else "does not exist"
-            raise PacketgenError(f"{self.spec}: cannot read the spec: it {what}")
+            raise ServerError(f"{self.spec}: cannot read the spec: it {what}")
         try:
             self._prepare_out()
             self._httpd = self._bind()
@@ -196,7 +184,7 @@ class PreviewServer:
         except BaseException:
             self.stop()
             raise
-        if not _is_loopback(self.host):
+        if not is_loopback(self.host):
             self._say(
                 f"warning: serving on {self.host}: anyone who can reach this machine"
                 " can read the packet"
@@ -259,32 +247,30 @@ class PreviewServer:
             return
         out = self._given_out.resolve()
         if out == self._root or self._root.is_relative_to(out):
-            raise PacketgenError(
+            raise OutputError(
                 f"the output folder {self._given_out} contains the spec's folder;"
                 " choose a folder inside it or elsewhere"
             )
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise PacketgenError(f"cannot create {self._given_out}: {exc.strerror}") from None
+            raise OutputError(f"cannot create {self._given_out}: {exc.strerror}") from None
         self._out = out
 
-    def _bind(self) -> _HTTPServer:
-        server_class = _HTTPServer6 if ":" in self.host else _HTTPServer
+    def _bind(self) -> HTTPServer:
+        server_class = HTTPServer6 if ":" in self.host else HTTPServer
         try:
             httpd = server_class((self.host, self.port), self._handler_class())
         except OSError as exc:
             reason = exc.strerror or str(exc)
             hint = "; choose another port" if exc.errno == errno.EADDRINUSE else ""
-            raise PacketgenError(
-                f"cannot serve on {self.host}:{self.port}: {reason}{hint}"
-            ) from None
+            raise ServerError(f"cannot serve on {self.host}:{self.port}: {reason}{hint}") from None
         httpd.preview = self
         return httpd
 
-    def _handler_class(self) -> type[_Handler]:
+    def _handler_class(self) -> type[PreviewHandler]:
         """The request handler; ``packetgen edit`` answers more routes with its own."""
-        return _Handler
+        return PreviewHandler
 
     def _serve_forever(self) -> None:
         assert self._httpd is not None
@@ -385,7 +371,7 @@ class PreviewServer:
                 self._say("Build failed with an internal error (traceback on the page)")
         else:
             files = {record.path.name: record.path for record in result.outputs}
-            state = _State(
+            state = BuildState(
                 ok=True,
                 files=files,
                 inservices=tuple((s.id, s.title) for s in packet.inservices),
@@ -410,10 +396,17 @@ class PreviewServer:
 
     # -- what the handler reads ---------------------------------------------
 
-    def _snapshot(self) -> _State:
+    @property
+    def stopping(self) -> bool:
+        """Whether ``stop()`` was called."""
+        return self._stopping.is_set()
+
+    def snapshot(self) -> BuildState:
+        """The latest build attempt's state (replaced as a whole, so safe to read)."""
         return self._state
 
-    def _wait_for_change(self, generation: int, timeout: float) -> _State:
+    def wait_for_change(self, generation: int, timeout: float) -> BuildState:
+        """The state once it differs from ``generation`` (or the server stops, or ``timeout``)."""
         with self._cond:
             self._cond.wait_for(
                 lambda: self._state.generation != generation or self._stopping.is_set(), timeout
@@ -429,9 +422,9 @@ def _build_within_budget(packet: Packet, out: Path, fmt: Format) -> BuildResult:
         return build(packet, out, format=fmt)
 
 
-def _failure(previous: _State, error: str, *, internal: bool) -> _State:
+def _failure(previous: BuildState, error: str, *, internal: bool) -> BuildState:
     """A failed build keeps the last good files on record but never serves them."""
-    return _State(
+    return BuildState(
         ok=False,
         files=previous.files,
         inservices=previous.inservices,
@@ -439,357 +432,3 @@ def _failure(previous: _State, error: str, *, internal: bool) -> _State:
         error=error,
         internal=internal,
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-# -- HTTP ---------------------------------------------------------------------
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    preview: PreviewServer
-
-
-class _HTTPServer6(_HTTPServer):
-    address_family = socket.AF_INET6
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server_version = "packetgen-serve"
-
-    @property
-    def preview(self) -> PreviewServer:
-        return cast(_HTTPServer, self.server).preview
-
-    def log_message(self, format: str, *args: object) -> None:
-        logger.debug("%s %s", self.address_string(), format % args)
-
-    def do_GET(self) -> None:
-        self._dispatch(head=False)
-
-    def do_HEAD(self) -> None:
-        self._dispatch(head=True)
-
-    def _dispatch(self, *, head: bool) -> None:
-        try:
-            self._route(head=head)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        except Exception:
-            logger.exception("serving %s failed", self.path)
-            with contextlib.suppress(OSError):
-                page = _page(
-                    "packetgen: internal error",
-                    "<p>Serving this page failed; this is a bug in packetgen.</p>"
-                    f"<pre>{html.escape(traceback.format_exc())}</pre>",
-                    None,
-                )
-                self._send(HTTPStatus.INTERNAL_SERVER_ERROR, "text/html", page, head=head)
-
-    def _route(self, *, head: bool) -> None:
-        if not self._host_allowed():
-            body = b"packetgen serve answers only to requests for localhost\n"
-            self._send(HTTPStatus.FORBIDDEN, "text/plain", body, head=head)
-            return
-        raw = self.path.split("?", 1)[0].split("#", 1)[0]
-        state = self.preview._snapshot()
-        if raw in ("/", "/index.html"):
-            self._send_page(_index_page(state, self.preview.pdf), head=head)
-        elif raw == _API + "generation":
-            data = json.dumps({"generation": state.generation, "ok": state.ok}).encode()
-            self._send(HTTPStatus.OK, "application/json", data, head=head)
-        elif raw == _API + "events":
-            self._events(head=head)
-        else:
-            self._file(raw, state, head=head)
-
-    def _host_allowed(self) -> bool:
-        """Refuse requests for other host names (DNS rebinding) when serving on loopback."""
-        if not _is_loopback(self.preview.host):
-            return True
-        header = self.headers.get("Host")
-        if not header:
-            return True
-        name = header.strip()
-        if name.startswith("["):
-            name = name[1 : name.find("]")] if "]" in name else name
-        elif name.count(":") == 1:
-            name = name.split(":", 1)[0]
-        return _is_loopback(name)
-
-    def _file(self, raw: str, state: _State, *, head: bool) -> None:
-        name = unquote(raw.removeprefix("/"), errors="replace")
-        target = state.files.get(name) if _plain_name(name) else None
-        out = self.preview._out
-        if target is not None and out is not None and not target.resolve().is_relative_to(out):
-            target = None
-        is_page = name.endswith((".html", ".htm")) or target is not None
-        if not state.ok and is_page:
-            # Never the stale output: every page says the build failed until it is fixed.
-            self._send_page(_error_page(state), head=head)
-            return
-        if target is None or not target.is_file():
-            body = _page(
-                "packetgen: not found",
-                f"<p>Nothing is built at <code>{html.escape(raw)}</code>."
-                ' See <a href="/">the in-services of this packet</a>.</p>',
-                state.generation if name.endswith(".html") else None,
-            )
-            self._send(HTTPStatus.NOT_FOUND, "text/html", body, head=head)
-            return
-        if target.suffix == ".pdf":
-            self._send(HTTPStatus.OK, "application/pdf", target.read_bytes(), head=head)
-        elif target.suffix in (".html", ".htm"):
-            self._send_page(_inject(target.read_bytes(), state.generation), head=head)
-        else:
-            self._send(HTTPStatus.OK, "application/octet-stream", target.read_bytes(), head=head)
-
-    def _send_page(self, body: bytes, *, head: bool) -> None:
-        """Pages are 200 even when they show an error, so their reload script keeps running."""
-        self._send(HTTPStatus.OK, "text/html", body, head=head)
-
-    def _send(self, status: HTTPStatus, ctype: str, body: bytes, *, head: bool) -> None:
-        self.send_response(status)
-        charset = "; charset=utf-8" if ctype.startswith(("text/", "application/json")) else ""
-        self.send_header("Content-Type", ctype + charset)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.end_headers()
-        if not head:
-            self.wfile.write(body)
-
-    def _events(self, *, head: bool) -> None:
-        """Server-Sent Events: one ``generation`` event now and after every build."""
-        self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Accel-Buffering", "no")
-        self.end_headers()
-        if head:
-            return
-        preview = self.preview
-        self.wfile.write(b"retry: 1000\n\n")
-        state = preview._snapshot()
-        while True:
-            data = json.dumps({"generation": state.generation, "ok": state.ok})
-            self.wfile.write(f"event: generation\ndata: {data}\n\n".encode())
-            sent = state.generation
-            while True:
-                state = preview._wait_for_change(sent, _SSE_KEEPALIVE)
-                if preview._stopping.is_set():
-                    return
-                if state.generation != sent:
-                    break
-                self.wfile.write(b": keep-alive\n\n")
-
-
-def _plain_name(name: str) -> bool:
-    """A single file name: no folders, no parent references, no hidden files."""
-    return (
-        bool(name)
-        and "/" not in name
-        and "\\" not in name
-        and "\x00" not in name
-        and not name.startswith(".")
-    )
-
-
-# -- pages --------------------------------------------------------------------
-
-_RELOAD_JS = """\
-<script>
-/* packetgen serve: reload this page when a new build is ready. */
-(function () {
-  "use strict";
-  var shown = %(generation)d, reloading = false, polling = false;
-  function check(data) {
-    if (!reloading && data.generation !== shown) {
-      reloading = true;
-      window.location.reload();
-    }
-  }
-  function poll() {
-    if (polling) { return; }
-    polling = true;
-    (function next() {
-      fetch("/__packetgen__/generation", {cache: "no-store"})
-        .then(function (r) { return r.json(); })
-        .then(function (d) { check(d); if (!reloading) { setTimeout(next, 500); } })
-        .catch(function () { setTimeout(next, 1000); });
-    })();
-  }
-  if (typeof window.EventSource !== "function") { poll(); return; }
-  var opened = false, failures = 0;
-  var source = new EventSource("/__packetgen__/events");
-  function fallBack() { source.close(); poll(); }
-  source.onopen = function () { opened = true; failures = 0; };
-  source.addEventListener("generation", function (e) { check(JSON.parse(e.data)); });
-  source.onerror = function () {
-    failures += 1;
-    if (!opened || failures > 5 || source.readyState === 2) { fallBack(); }
-  };
-  setTimeout(function () { if (!opened) { fallBack(); } }, 5000);
-})();
-</script>
-"""
-
-_STYLE = """\
-body { font: 16px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
-       color: #111; }
-h1 { font-size: 1.6rem; }
-.meta { color: #555; }
-pre.error { background: #fff4f4; border: 2px solid #b00020; padding: 1rem; white-space: pre-wrap;
-            overflow-wrap: anywhere; font-size: 0.95rem; }
-ul.inservices li { margin: 0.4rem 0; }
-.warnings { border-left: 4px solid #a66b00; padding-left: 1rem; }
-"""
-
-
-def _reload_script(generation: int) -> str:
-    return _RELOAD_JS % {"generation": generation}
-
-
-def _inject(page: bytes, generation: int) -> bytes:
-    """The page with the reload script inserted before its last ``</body>``."""
-    script = _reload_script(generation).encode("utf-8")
-    at = page.lower().rfind(b"</body>")
-    if at < 0:
-        return page + script
-    return page[:at] + script + page[at:]
-
-
-def _page(title: str, body: str, generation: int | None) -> bytes:
-    script = _reload_script(generation) if generation is not None else ""
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{html.escape(title)}</title>\n<style>\n{_STYLE}</style>\n</head>\n<body>\n"
-        f"<h1>{html.escape(title)}</h1>\n{body}\n{script}</body>\n</html>\n"
-    ).encode()
-
-
-def _error_page(state: _State) -> bytes:
-    if state.internal:
-        title = "packetgen: build failed (internal error)"
-        intro = (
-            "packetgen hit an unexpected error while building. This is a bug in"
-            " packetgen; please report it with the traceback below."
-        )
-    else:
-        title = "packetgen: build failed"
-        intro = "Fix the spec and save it; this page reloads by itself."
-    body = (
-        f'<p class="meta">Build {state.generation} failed at {html.escape(state.finished)}.'
-        f" {intro} No earlier output is shown while the build fails.</p>\n"
-        f'<pre class="error" id="packetgen-error">{html.escape(state.error)}</pre>\n'
-        '<p><a href="/">All in-services</a></p>'
-    )
-    return _page(title, body, state.generation)
-
-
-def _index_page(state: _State, pdf: bool) -> bytes:
-    if not state.ok:
-        return _error_page(state)
-    items = []
-    for ident, title in state.inservices:
-        links = f'<a href="/{html.escape(ident)}.html">{html.escape(title)}</a>'
-        if pdf and f"{ident}.pdf" in state.files:
-            links += f' · <a href="/{html.escape(ident)}.pdf">binder PDF</a>'
-        items.append(f'<li>{links} <span class="meta">({html.escape(ident)})</span></li>')
-    book = ""
-    if pdf and "packet.pdf" in state.files:
-        book = '<p><a href="/packet.pdf">packet.pdf</a>: every in-service in one book</p>\n'
-    warnings = ""
-    if state.warnings:
-        shown = "".join(f"<li>{html.escape(w)}</li>" for w in state.warnings)
-        warnings = f'<div class="warnings"><p>Warnings:</p><ul>{shown}</ul></div>\n'
-    body = (
-        f'<p class="meta">Build {state.generation} at {html.escape(state.finished)}'
-        f" ({state.seconds:.1f} s). Pages reload by themselves after every change.</p>\n"
-        f'<ul class="inservices">\n{"".join(items)}\n</ul>\n{book}{warnings}'
-    )
-    return _page(f"{state.title} — packetgen preview", body, state.generation)
-
-
-# -- the blocking entry point for the CLI -------------------------------------
-
-
-def serve(
-    spec: Path,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    pdf: bool = False,
-    open_browser: bool = False,
-    on_event: EventCallback | None = None,
-    timeout: float | None = None,
-    max_memory: int | None = None,
-) -> None:
-    """Serve a live preview of ``spec`` until Ctrl-C (or SIGTERM).
-
-    ``on_event`` receives one line per event (serving, changes, builds,
-    errors); the CLI passes ``click.echo``. ``timeout`` and ``max_memory``
-    limit each build (see :class:`PreviewServer`).
-    """
-    server = PreviewServer(
-        Path(spec),
-        host=host,
-        port=port,
-        pdf=pdf,
-        on_event=on_event,
-        timeout=timeout,
-        max_memory=max_memory,
-    )
-
-    def announce() -> str:
-        message = f"Serving {spec} at {server.url} (press Ctrl-C to stop)"
-        logger.info("%s", message)
-        if on_event is not None:
-            on_event(message)
-        return server.url
-
-    run_until_interrupted(server, announce, open_browser=open_browser)
-
-
-def run_until_interrupted(
-    server: PreviewServer, announce: Callable[[], str], *, open_browser: bool
-) -> None:
-    """Start ``server``, say where it is (``announce`` returns the address to open),
-    and serve until Ctrl-C or SIGTERM; the server is stopped either way."""
-    with _interrupt_on_sigterm():
-        server.start()
-        try:
-            url = announce()
-            if open_browser:
-                webbrowser.open(url)
-            while True:  # short sleeps: a simulated Ctrl-C (interrupt_main) is seen soon
-                time.sleep(0.25)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.stop()
-
-
-@contextlib.contextmanager
-def _interrupt_on_sigterm() -> Iterator[None]:
-    """Turn SIGTERM into KeyboardInterrupt so the temporary folder is removed."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

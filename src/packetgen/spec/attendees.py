@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packetgen.errors import PacketgenError, Problem, SpecError, utf8_problem
+from packetgen.errors import Problem, SpecError, utf8_problem
 
 __all__ = ["Attendee", "read_attendees"]
 
@@ -34,20 +34,14 @@ def read_attendees(path: Path, *, shown: str | None = None) -> tuple[list[Attend
     try:
         size = path.stat().st_size
         if size > MAX_CSV_BYTES:
-            raise SpecError(
-                [
-                    Problem(
-                        name,
-                        None,
-                        None,
-                        "",
-                        f"the file is {size:,} bytes; an attendee list may be at most 5 MiB",
-                    )
-                ]
-            )
+            too_big = f"the file is {size:,} bytes; an attendee list may be at most 5 MiB"
+            raise SpecError([Problem(name, None, None, "", too_big)])
         raw = path.read_bytes()
     except OSError as exc:
-        raise PacketgenError(f"{name}: cannot read the attendee list: {exc.strerror}") from None
+        # A Problem without a line prints as "<file>: …", the message it always had.
+        raise SpecError(
+            [Problem(name, None, None, "", f"cannot read the attendee list: {exc.strerror}")]
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -1,6 +1,7 @@
 """The JSON Schema of spec format v1, for editors and validators.
 
-The descriptions are the docstrings under each field in :mod:`packetgen.spec.models`.
+The descriptions are the docstrings under each field in the modules of
+:mod:`packetgen.spec.models`.
 They are read here, from the source, rather than by pydantic when the models
 are made (``use_attribute_docstrings``): that reading took a tenth of the time
 of a rebuild the cache serves, which never prints a description.
@@ -9,13 +10,16 @@ of a rebuild the cache serves, which never prints a description.
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import itertools
+import pkgutil
+from types import ModuleType
 from typing import Any
 
 from pydantic import BaseModel
 
-from packetgen.spec import models as spec
+from packetgen.spec import models
 from packetgen.spec.models import Packet
 
 SCHEMA_ID = "https://packetgen.invalid/schema/packet-v1.json"
@@ -46,10 +50,39 @@ def _describe(definition: dict[str, Any], docs: dict[str, str]) -> None:
 def _field_docs() -> dict[str, dict[str, str]]:
     """Class name -> field name -> the docstring written under the field,
     inherited fields included (as pydantic would read them)."""
-    try:
-        tree = ast.parse(inspect.getsource(spec))
-    except OSError:  # installed without its sources: a schema without descriptions
-        return {}
+    own: dict[str, dict[str, str]] = {}
+    classes: dict[str, type[BaseModel]] = {}
+    for module in _model_modules():
+        try:
+            tree = ast.parse(inspect.getsource(module))
+        except OSError:  # installed without its sources: a schema without descriptions
+            return {}
+        own.update(_own_docs(tree))
+        classes.update(
+            (name, cls)
+            for name, cls in vars(module).items()
+            if isinstance(cls, type) and issubclass(cls, BaseModel)
+        )
+    docs: dict[str, dict[str, str]] = {}
+    for name, cls in classes.items():
+        if name in own:
+            merged: dict[str, str] = {}
+            for base in reversed(cls.__mro__):
+                merged.update(own.get(base.__name__, {}))
+            docs[name] = merged
+    return docs
+
+
+def _model_modules() -> list[ModuleType]:
+    """Every module of the models package, so that a new one is not forgotten."""
+    return [
+        importlib.import_module(f"{models.__name__}.{info.name}")
+        for info in pkgutil.iter_modules(models.__path__)
+    ]
+
+
+def _own_docs(tree: ast.Module) -> dict[str, dict[str, str]]:
+    """Class name -> field name -> docstring, for the classes defined in ``tree``."""
     own: dict[str, dict[str, str]] = {}
     for node in tree.body:
         if not isinstance(node, ast.ClassDef):
@@ -65,11 +98,4 @@ def _field_docs() -> dict[str, dict[str, str]]:
             ):
                 found[first.target.id] = inspect.cleandoc(second.value.value)
         own[node.name] = found
-    docs: dict[str, dict[str, str]] = {}
-    for name, cls in vars(spec).items():
-        if isinstance(cls, type) and issubclass(cls, BaseModel) and name in own:
-            merged: dict[str, str] = {}
-            for base in reversed(cls.__mro__):
-                merged.update(own.get(base.__name__, {}))
-            docs[name] = merged
-    return docs
+    return own

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from packetgen.errors import PacketgenError
+from packetgen.errors import OutputError
 from packetgen.support._atomic import write_text_atomic
 
 STARTER = """\
@@ -65,11 +65,11 @@ def write_starter(directory: Path, *, force: bool = False) -> Path:
     """Create ``directory/packet.yaml``; refuse to overwrite unless ``force``."""
     target = directory / "packet.yaml"
     if target.exists() and not force:
-        raise PacketgenError(f"{target} already exists; use --force to overwrite it")
+        raise OutputError(f"{target} already exists; use --force to overwrite it")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "handouts").mkdir(exist_ok=True)
     except OSError as exc:
-        raise PacketgenError(f"cannot create {directory}: {exc.strerror}") from None
+        raise OutputError(f"cannot create {directory}: {exc.strerror}") from None
     write_text_atomic(target, STARTER)
     return target

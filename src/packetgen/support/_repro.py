@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import os
 
-from packetgen.errors import PacketgenError
+from packetgen.errors import OptionError
 
 
 def build_datetime() -> dt.datetime | None:
@@ -21,7 +21,7 @@ def build_datetime() -> dt.datetime | None:
     try:
         return dt.datetime.fromtimestamp(int(raw), tz=dt.UTC)
     except (ValueError, OverflowError, OSError):
-        raise PacketgenError(
+        raise OptionError(
             f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, found {raw!r}"
         ) from None
 

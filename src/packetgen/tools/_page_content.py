@@ -5,18 +5,20 @@ The page is parsed with the standard library's tokenizer into a small tree
 so deeply nested markup cannot exhaust the stack. The content is ``<main>``,
 ``[role=main]`` or ``<article>``, else the block holding most of the links
 that have words around them; navigation, headers, footers, sidebars and
-elements named like them (``class="menu"``…) are never content.
+elements named like them (``class="menu"``…) are never content. The tree
+itself is built by :mod:`packetgen.tools._html_tree`.
 """
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
+
+from packetgen.tools._html_tree import MAX_ELEMENTS, NO_TEXT, SCAN, Node, TreeBuilder, decode_page
 
 __all__ = [
+    "HEADINGS",
     "MAX_ELEMENTS",
     "Block",
     "LinkSpan",
@@ -26,17 +28,6 @@ __all__ = [
     "parse_page",
 ]
 
-MAX_ELEMENTS = 400_000
-"""Elements read from one page: a resource page has a few thousand; past this
-the rest of the page is not read (and the import says so)."""
-
-_VOID = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-     "source", "track", "wbr"}
-)  # fmt: skip
-# Their text is never content: code, styles, and fallbacks shown only without scripts.
-_NO_TEXT = frozenset({"script", "style", "template", "noscript", "svg", "math", "iframe", "object",
-                      "select", "textarea", "button"})  # fmt: skip
 _BLOCKS = frozenset(
     {"p", "li", "td", "th", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
      "div", "section", "article", "main", "figcaption", "caption", "pre", "address", "ul",
@@ -44,23 +35,6 @@ _BLOCKS = frozenset(
      "header", "footer", "figure", "details", "summary", "fieldset"}
 )  # fmt: skip
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-# An open element that a new one implicitly ends, unless one of the
-# boundaries is open nearer (the HTML rules, the common cases).
-_IMPLIED_END: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "li": (frozenset({"li"}), frozenset({"ul", "ol", "menu"})),
-    "dt": (frozenset({"dt", "dd"}), frozenset({"dl"})),
-    "dd": (frozenset({"dt", "dd"}), frozenset({"dl"})),
-    "tr": (frozenset({"tr", "td", "th"}), frozenset({"table", "tbody", "thead", "tfoot"})),
-    "td": (frozenset({"td", "th"}), frozenset({"tr", "table"})),
-    "th": (frozenset({"td", "th"}), frozenset({"tr", "table"})),
-    "option": (frozenset({"option"}), frozenset({"select"})),
-}
-_ENDS_P = frozenset(
-    {"p", "div", "ul", "ol", "dl", "table", "h1", "h2", "h3", "h4", "h5", "h6", "section",
-     "article", "blockquote", "pre", "form", "hr", "main", "nav", "header", "footer",
-     "aside", "figure", "address", "details", "fieldset"}
-)  # fmt: skip
-_SCAN = 64  # how far up the open elements an implied end looks
 
 _CHROME_TAGS = frozenset({"nav", "aside", "menu", "dialog"})
 _SECTIONING = frozenset({"main", "article", "section"})
@@ -79,148 +53,6 @@ _CHROME_WORDS = frozenset(
 _LAYOUT_WORDS = frozenset({"content", "main", "wrap", "wrapper", "container", "layout", "page",
                            "body", "entry", "post", "article"})  # fmt: skip
 _NAME_PARTS = re.compile(r"[-_\s]+")
-
-
-class Node:
-    """One element: its tag, attributes and children (elements and text)."""
-
-    __slots__ = ("attrs", "children", "parent", "tag")
-
-    def __init__(self, tag: str, attrs: dict[str, str], parent: Node | None) -> None:
-        self.tag = tag
-        self.attrs = attrs
-        self.parent = parent
-        self.children: list[Node | str] = []
-
-    def iter(self) -> Iterator[Node]:
-        """This element and every element inside it, in document order."""
-        stack: list[Node] = [self]
-        while stack:
-            node = stack.pop()
-            yield node
-            stack.extend(c for c in reversed(node.children) if isinstance(c, Node))
-
-    def text(self) -> str:
-        parts: list[str] = []
-        stack: list[Node | str] = [self]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, str):
-                parts.append(item)
-            elif item.tag not in _NO_TEXT:
-                stack.extend(reversed(item.children))
-        return " ".join("".join(parts).split())
-
-    def ancestors(self) -> Iterator[Node]:
-        node = self.parent
-        while node is not None:
-            yield node
-            node = node.parent
-
-
-def decode_page(html: bytes) -> tuple[str, str]:
-    """The page's text and the encoding it was read in.
-
-    A byte-order mark wins, then a declared ``<meta charset>`` or
-    ``http-equiv`` content type; an undeclared page is UTF-8 when it decodes
-    as UTF-8, else windows-1252, what browsers assume for old pages.
-    """
-    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                      (codecs.BOM_UTF16_BE, "utf-16-be")):  # fmt: skip
-        if html.startswith(bom):
-            return html[len(bom) :].decode(name, errors="replace"), name
-    declared = _declared_encoding(html[:8192])
-    if declared is None:
-        try:
-            return html.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            declared = "cp1252"
-    return html.decode(declared, errors="replace"), declared
-
-
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
-)
-
-
-def _declared_encoding(head: bytes) -> str | None:
-    found = _META_CHARSET.search(head)
-    if found is None:
-        return None
-    try:
-        name = codecs.lookup(found.group(1).decode("ascii")).name
-    except LookupError:
-        return None
-    # As browsers do: Latin-1 and ASCII labels mean windows-1252, and a page
-    # that could read its own UTF-16 label is not UTF-16.
-    if name in ("latin_1", "iso8859-1", "ascii"):
-        return "cp1252"
-    if name.startswith("utf-16"):
-        return "utf-8"
-    return name
-
-
-class _TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {}, None)
-        self.stack: list[Node] = [self.root]
-        self.open: dict[str, int] = {}
-        self.elements = 0
-        self.truncated = False
-
-    def _pop(self) -> None:
-        node = self.stack.pop()
-        self.open[node.tag] -= 1
-
-    def _close(self, targets: frozenset[str], boundaries: frozenset[str]) -> None:
-        for depth in range(len(self.stack) - 1, max(0, len(self.stack) - _SCAN), -1):
-            tag = self.stack[depth].tag
-            if tag in targets:
-                while len(self.stack) > depth:
-                    self._pop()
-                return
-            if tag in boundaries:
-                return
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.elements >= MAX_ELEMENTS:
-            self.truncated = True
-            return
-        self.elements += 1
-        if tag in _IMPLIED_END:
-            self._close(*_IMPLIED_END[tag])
-        if tag in _ENDS_P and self.open.get("p"):
-            self._close(frozenset({"p"}), frozenset({"td", "th", "li", "button"}))
-        parent = self.stack[-1]
-        node = Node(tag, {k: v or "" for k, v in attrs}, parent)
-        parent.children.append(node)
-        if tag not in _VOID:
-            self.stack.append(node)
-            self.open[tag] = self.open.get(tag, 0) + 1
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag not in _VOID and self.stack[-1].tag == tag and not self.truncated:
-            self._pop()
-
-    def handle_endtag(self, tag: str) -> None:
-        # Only an element that is open can end: a stray end tag is ignored,
-        # and the count keeps this from searching the whole stack for it.
-        if not self.open.get(tag):
-            return
-        while self.stack[-1].tag != tag:
-            self._pop()
-        self._pop()
-
-    def handle_data(self, data: str) -> None:
-        if self.truncated:
-            return
-        children = self.stack[-1].children
-        if children and isinstance(children[-1], str):
-            children[-1] += data
-        else:
-            children.append(data)
 
 
 @dataclass
@@ -266,7 +98,7 @@ class Page:
 
 def parse_page(text: str) -> Page:
     """Parse the page and find its main content."""
-    builder = _TreeBuilder()
+    builder = TreeBuilder()
     try:
         builder.feed(text)
         builder.close()
@@ -401,7 +233,7 @@ def _nearest_block(node: Node) -> Node | None:
     for depth, ancestor in enumerate(node.ancestors()):
         if ancestor.tag in _BLOCKS:
             return ancestor
-        if depth >= _SCAN:  # deep inline nesting: no block worth the climb
+        if depth >= SCAN:  # deep inline nesting: no block worth the climb
             return None
     return None
 
@@ -462,7 +294,7 @@ def _blocks(content: Node) -> list[Block]:
             continue
         if node is not content and _is_chrome(node):
             continue
-        if node.tag in _NO_TEXT:
+        if node.tag in NO_TEXT:
             continue
         if node.tag == "br":
             builders[-1].add("\n")

@@ -10,7 +10,7 @@ from typing import Any
 
 from PIL import Image
 
-from packetgen.errors import LimitError, PacketgenError
+from packetgen.errors import DocumentError, LimitError
 
 __all__ = ["MAX_RENDER_PIXELS", "fit_scale", "open_pdf", "render_page"]
 
@@ -23,16 +23,16 @@ allows (14,400 pt, 5 m a side) would take gigabytes at any useful resolution."""
 
 @contextlib.contextmanager
 def open_pdf(pdf: Path, pdfium: Any) -> Iterator[Any]:
-    """A ``pdfium.PdfDocument``, closed afterwards; unreadable files are a PacketgenError."""
+    """A ``pdfium.PdfDocument``, closed afterwards; unreadable files are a DocumentError."""
     if not pdf.is_file():
         what = "is a folder, not a PDF" if pdf.is_dir() else "does not exist"
-        raise PacketgenError(f"{pdf} {what}")
+        raise DocumentError(f"{pdf} {what}")
     try:
         doc = pdfium.PdfDocument(str(pdf))
     except pdfium.PdfiumError as exc:
-        raise PacketgenError(f"{pdf} is not a PDF that can be read ({exc})") from None
+        raise DocumentError(f"{pdf} is not a PDF that can be read ({exc})") from None
     except OSError as exc:
-        raise PacketgenError(f"cannot read {pdf}: {exc.strerror}") from None
+        raise DocumentError(f"cannot read {pdf}: {exc.strerror}") from None
     try:
         yield doc
     finally:
@@ -72,7 +72,7 @@ def render_page(
             scale = fit_scale(width, height, scale)
         image = page.render(scale=scale).to_pil()
     except pdfium.PdfiumError as exc:
-        raise PacketgenError(f"{pdf}: page {index + 1} cannot be rendered ({exc})") from None
+        raise DocumentError(f"{pdf}: page {index + 1} cannot be rendered ({exc})") from None
     return image, scale * 72
 
 

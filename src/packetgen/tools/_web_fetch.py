@@ -18,7 +18,8 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from packetgen._version import __version__
-from packetgen.errors import HandoutError, PacketgenError
+from packetgen.errors import FetchError, HandoutError, PacketgenError
+from packetgen.handouts.sniff import sniff  # the binder's own test of what a file is
 from packetgen.support._atomic import write_bytes_atomic
 
 __all__ = ["MAX_DOCUMENT_BYTES", "Downloaded", "download_documents", "fetch"]
@@ -30,7 +31,7 @@ TIMEOUT_S = 20.0
 
 
 def fetch(url: str, *, max_bytes: int, timeout: float = TIMEOUT_S) -> bytes:
-    """The body of ``url``; a :class:`PacketgenError` in plain words when it cannot be had."""
+    """The body of ``url``; a :class:`FetchError` in plain words when it cannot be had."""
     host = urlsplit(url).hostname or url
     try:
         with (
@@ -43,7 +44,7 @@ def fetch(url: str, *, max_bytes: int, timeout: float = TIMEOUT_S) -> bytes:
             client.stream("GET", url) as response,
         ):
             if response.status_code >= 400:
-                raise PacketgenError(
+                raise FetchError(
                     f"{url} answered {response.status_code} {response.reason_phrase}; check the"
                     " address in a browser"
                 )
@@ -51,25 +52,25 @@ def fetch(url: str, *, max_bytes: int, timeout: float = TIMEOUT_S) -> bytes:
             for chunk in response.iter_bytes():
                 body += chunk
                 if len(body) > max_bytes:
-                    raise PacketgenError(
+                    raise FetchError(
                         f"{url} is larger than {max_bytes // (1024 * 1024)} MB, the most packetgen"
                         " downloads; save it in the browser instead"
                     )
             return bytes(body)
     except httpx.ConnectError as exc:
         if "name" in str(exc).lower() or "resolution" in str(exc).lower():
-            raise PacketgenError(
+            raise FetchError(
                 f"could not look up {host}: check the address, and that this computer is online"
             ) from None
-        raise PacketgenError(f"could not connect to {host}: the site did not answer") from None
+        raise FetchError(f"could not connect to {host}: the site did not answer") from None
     except httpx.TimeoutException:
-        raise PacketgenError(
+        raise FetchError(
             f"{host} did not answer within {timeout:g} seconds; try again later"
         ) from None
     except httpx.TooManyRedirects:
-        raise PacketgenError(f"{url} redirects too many times; open it in a browser") from None
+        raise FetchError(f"{url} redirects too many times; open it in a browser") from None
     except httpx.HTTPError as exc:
-        raise PacketgenError(f"could not download {url}: {type(exc).__name__}") from None
+        raise FetchError(f"could not download {url}: {type(exc).__name__}") from None
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,6 @@ _EXTENSIONS = {"pdf": ".pdf", "png": ".png", "jpeg": ".jpg"}
 
 def download_documents(urls: list[str], folder: Path) -> Downloaded:
     """Fetch each document into ``folder/handouts/`` and sniff it as the binder would."""
-    from packetgen.handouts.reading import _sniff  # the binder's own test of what a file is
-
     files: dict[str, str] = {}
     left_out: dict[str, str] = {}
     taken: set[str] = set()
@@ -97,7 +96,7 @@ def download_documents(urls: list[str], folder: Path) -> Downloaded:
         try:
             data = fetch(url, max_bytes=MAX_DOCUMENT_BYTES)
             name = _file_name(url, taken)
-            kind = _sniff(data, Path(name), name, url)
+            kind = sniff(data, Path(name), name, url)
         except PacketgenError as exc:
             detail = exc.detail if isinstance(exc, HandoutError) else str(exc)
             left_out[url] = detail

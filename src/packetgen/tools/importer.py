@@ -5,6 +5,7 @@ address and words suggest (:mod:`packetgen.content._link_kinds`); the page's chr
 (menus, sidebars, footers, share buttons) is left out
 (:mod:`packetgen.tools._page_content`). The draft is valid as written, so
 ``packetgen check`` passes on it, and says at its top what to review.
+The in-services and the YAML are written by :mod:`packetgen.tools._import_draft`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import dataclasses
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -23,27 +24,29 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from packetgen.content._link_kinds import LinkFacts, classify
-from packetgen.errors import PacketgenError
-from packetgen.spec.models import MAX_HOURS, MAX_ID_CHARS, Item, url_problem
+from packetgen.errors import DocumentError, OutputError
+from packetgen.spec.models import Item, url_problem
 from packetgen.support._atomic import write_text_atomic
+from packetgen.tools._import_draft import (
+    MAX_TITLE,
+    Section,
+    draft_yaml,
+    inservice_entry,
+    summary_line,
+)
 from packetgen.tools._page_content import HEADINGS, Block, LinkSpan, decode_page, parse_page
 from packetgen.tools._page_text import (
-    _HOURS_MINUTES,
     _MAX_PROSE,
-    _PRESENTER,
-    _TITLE_DOT,
     _access,
     _capital,
     _clean,
     _cut,
-    _date,
     _language,
     _minutes,
     _one_line,
     _prose,
     _remove,
     _sentence,
-    _slug,
 )
 
 __all__ = [
@@ -61,7 +64,6 @@ MAX_IMPORT_ITEMS = 500
 """Items in one draft: more than any program's page lists, far below the spec's limit."""
 MAX_INSERVICES = 100
 """In-services in one draft: the spec's own limit."""
-_MAX_TITLE = 200
 
 _ITEM = TypeAdapter(Item)
 
@@ -99,8 +101,6 @@ _GENERIC_TEXT = re.compile(
     r"m[aá]s|leer\s+m[aá]s|descargar)",
     re.IGNORECASE,
 )
-_SPANISH = re.compile(r"\b(?:el|la|los|las|del|y|para|con|por|una|que|su|sus|en|es)\b", re.I)
-_ENGLISH = re.compile(r"\b(?:the|and|of|to|for|with|is|your|this|from|on|an)\b", re.I)
 
 
 def import_page(html: bytes, *, base_url: str | None, source_name: str) -> ImportResult:
@@ -108,11 +108,11 @@ def import_page(html: bytes, *, base_url: str | None, source_name: str) -> Impor
 
     ``base_url`` is where the page lives (relative links resolve against it; a
     ``<base href>`` in the page wins); ``source_name`` is what the draft's
-    comment says it came from. Raises :class:`PacketgenError` for a page too
+    comment says it came from. Raises :class:`DocumentError` for a page too
     large to be a resource page or one with no links at all.
     """
     if len(html) > MAX_PAGE_BYTES:
-        raise PacketgenError(
+        raise DocumentError(
             f"{source_name} is {len(html):,} bytes; a resource page is far smaller, so packetgen"
             f" reads at most {MAX_PAGE_BYTES // (1024 * 1024)} MB: save only the page itself"
             ' (in the browser: Save Page As, "Web Page, HTML only")'
@@ -155,21 +155,13 @@ def write_import(result: ImportResult, directory: Path, *, force: bool = False) 
     """Write ``directory/packet.yaml`` atomically; refuse to overwrite unless ``force``."""
     target = directory / "packet.yaml"
     if target.exists() and not force:
-        raise PacketgenError(f"{target} already exists; use --force to overwrite it")
+        raise OutputError(f"{target} already exists; use --force to overwrite it")
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise PacketgenError(f"cannot create {directory}: {exc.strerror}") from None
+        raise OutputError(f"cannot create {directory}: {exc.strerror}") from None
     write_text_atomic(target, result.yaml_text)
     return target
-
-
-@dataclass
-class _Section:
-    title: str
-    intro: list[str] = field(default_factory=list)
-    items: list[dict[str, Any]] = field(default_factory=list)
-    words: list[str] = field(default_factory=list)
 
 
 class _Importer:
@@ -200,7 +192,7 @@ class _Importer:
         self._skip_outside_content()
         level = _section_level(blocks)
         title = _page_title(self.page, blocks)
-        sections: list[_Section] = [_Section(title)]
+        sections: list[Section] = [Section(title)]
         last_item: dict[str, Any] | None = None
         last_alone = False
         subheading: str | None = None
@@ -216,7 +208,7 @@ class _Importer:
                 continue
             if block.tag == level:
                 if len(sections) < MAX_INSERVICES:
-                    sections.append(_Section(_clean(block.text) or f"Part {len(sections)}"))
+                    sections.append(Section(_clean(block.text) or f"Part {len(sections)}"))
                 elif not self.warnings or "headings" not in self.warnings[-1]:
                     self.warnings.append(
                         f"the page has more than {MAX_INSERVICES} headings; the links under the"
@@ -265,7 +257,7 @@ class _Importer:
         self.skipped.append(SkippedLink(_one_line(url)[:300], text[:120], reason, nav))
 
     def _item(
-        self, block: Block, link: LinkSpan, subheading: str | None, sections: list[_Section]
+        self, block: Block, link: LinkSpan, subheading: str | None, sections: list[Section]
     ) -> dict[str, Any] | None:
         href = link.href.strip()
         text = _clean(link.text)
@@ -343,22 +335,22 @@ class _Importer:
             and not _GENERIC_TEXT.fullmatch(text)
             and not re.match(r"(?:https?://|www\.)", text)
         ):
-            return _cut(_capital(text), _MAX_TITLE)
+            return _cut(_capital(text), MAX_TITLE)
         rest = _clean(_remove(sentence, text).rstrip(" ."))
         rest = _clean(re.sub(r"\b(?:click|clic)\s*$", "", rest, flags=re.I))
         if len(rest.split()) >= 2:
-            return _cut(rest, _MAX_TITLE)
+            return _cut(rest, MAX_TITLE)
         if subheading:
-            return _cut(subheading, _MAX_TITLE)
+            return _cut(subheading, MAX_TITLE)
         parts = urlsplit(href)
         last = (
             parts.path.rstrip("/").rpartition("/")[2].rpartition(".")[0]
             or parts.path.rstrip("/").rpartition("/")[2]
         )
         words = re.sub(r"[-_+]+", " ", last).strip()
-        return _cut(words.capitalize() if words else (parts.hostname or href), _MAX_TITLE)
+        return _cut(words.capitalize() if words else (parts.hostname or href), MAX_TITLE)
 
-    def _result(self, title: str, sections: list[_Section]) -> ImportResult:
+    def _result(self, title: str, sections: list[Section]) -> ImportResult:
         inservices: list[dict[str, Any]] = []
         ids: set[str] = set()
         left_out: list[str] = []
@@ -369,7 +361,7 @@ class _Importer:
                 continue
             inservices.append(self._inservice(section, ids, len(inservices) + 1))
         if not inservices:
-            raise PacketgenError(
+            raise DocumentError(
                 f"{self.source_name}: no links to resources were found in the page's main"
                 " content, so there is nothing to import"
                 + (
@@ -391,7 +383,7 @@ class _Importer:
             )
         if self.page.truncated:
             self.warnings.append("the page is too large to read whole; only its start was imported")
-        data: dict[str, Any] = {"title": _cut(title, _MAX_TITLE)}
+        data: dict[str, Any] = {"title": _cut(title, MAX_TITLE)}
         lang = _language(self.page.lang)
         if lang:
             data["language"] = lang
@@ -406,79 +398,21 @@ class _Importer:
             reasons=tuple(self.reasons),
         )
 
-    def _inservice(self, section: _Section, ids: set[str], number: int) -> dict[str, Any]:
-        ident = _slug(section.title) or f"inservice-{number}"
-        base, n = ident, 2
-        while ident in ids:
-            suffix = f"-{n}"
-            ident = base[: MAX_ID_CHARS - len(suffix)].rstrip("-") + suffix
-            n += 1
-        ids.add(ident)
-        entry: dict[str, Any] = {"id": ident, "title": _cut(section.title, _MAX_TITLE)}
-        intro = " ".join(section.intro)
-        when = _date(intro)
-        if when is not None:
-            entry["date"] = when
-        # "Dr. Ana Ruiz": the title's full stop does not end the name.
-        presenter = _PRESENTER.search(_TITLE_DOT.sub("\\1\u2024", intro))
-        name = _clean(presenter.group(1).replace("\u2024", ".")) if presenter else ""
-        if name[:1].isupper():
-            entry["presenter"] = _cut(name, _MAX_TITLE)
-        hours = _HOURS_MINUTES.search(intro)
-        if hours and not hours.group(2) and 0 < float(hours.group(1)) <= MAX_HOURS:
-            entry["hours"] = float(hours.group(1))
-        spanish = len(_SPANISH.findall(" ".join(section.words)))
-        english = len(_ENGLISH.findall(" ".join(section.words)))
-        page_lang = _language(self.page.lang) or "en"
-        if spanish >= 5 and spanish > 2 * english and not page_lang.startswith("es"):
-            entry["language"] = "es"
-        if intro.strip():
-            entry["summary"] = _prose(intro)
-        entry["items"] = section.items
-        return entry
+    def _inservice(self, section: Section, ids: set[str], number: int) -> dict[str, Any]:
+        return inservice_entry(section, ids, number, self.page.lang)
 
     def _summary(self, inservices: list[dict[str, Any]]) -> str:
-        kinds = Counter(item["kind"] for s in inservices for item in s["items"])
-        total = sum(kinds.values())
-        parts = ", ".join(_plural(n, kind) for kind, n in kinds.most_common())
-        line = f"{_plural(total, 'link')} → {_plural(len(inservices), 'in-service')}: {parts}"
-        if self.repeats:
-            line += f"; {_plural(self.repeats, 'repeated link')} merged"
-        nav = sum(1 for s in self.skipped if s.navigation)
-        other = Counter(s.reason for s in self.skipped if not s.navigation)
-        other.pop(next((r for r in other if r.startswith("the same address")), ""), None)
-        skipped = [f"{_plural(nav, 'navigation link')}"] if nav else []
-        for reason, n in other.items():
-            if reason.startswith("the same address"):
-                continue
-            skipped.append(f"{n} {_short_reason(reason, n)}")
-        if skipped:
-            line += "; skipped " + ", ".join(skipped)
-        return line
+        return summary_line(
+            inservices,
+            repeats=self.repeats,
+            navigation=sum(1 for s in self.skipped if s.navigation),
+            other_reasons=[s.reason for s in self.skipped if not s.navigation],
+        )
 
     def _yaml(self, data: dict[str, Any]) -> str:
         where = self.source_name + (f" ({self.base})" if self.base else "")
-        handouts = any(
-            i["kind"] in ("handout", "presentation") for s in data["inservices"] for i in s["items"]
-        )
-        lines = [
-            f"# Draft packet made by `packetgen import` from {where}.",
-            "# Review before printing: every title, kind and description was guessed from",
-            "# the page's words and addresses; check the in-services' dates, presenters and",
-            "# hours, and each item's `access` (registration, accounts).",
-        ]
-        if handouts:
-            lines += [
-                '# Handouts and slides are given by url: and print with a QR code and "Not in',
-                '# this binder". To bind one in, save it under handouts/ and write file: instead.',
-            ]
-        if any(s.reason.startswith("relative") for s in self.skipped):
-            lines.append("# Relative links were left out: import again with --base URL.")
-        lines.append("# Then run: packetgen check packet.yaml")
-        body = yaml.safe_dump(
-            data, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
-        )
-        return "\n".join(lines) + "\n" + body
+        relative = any(s.reason.startswith("relative") for s in self.skipped)
+        return draft_yaml(data, where=where, relative_skipped=relative)
 
 
 _SCHEME_REASONS = {
@@ -489,28 +423,6 @@ _SCHEME_REASONS = {
     "data": "data written into the page, not a web address",
     "file": "a file on someone's computer, not a web address",
 }
-
-
-def _short_reason(reason: str, n: int) -> str:
-    if reason.startswith("relative"):
-        return f"relative link{'s' if n != 1 else ''} (give --base)"
-    if reason.startswith("an email"):
-        return "email address" + ("es" if n != 1 else "")
-    if reason.startswith("a phone"):
-        return "phone number" + ("s" if n != 1 else "")
-    if reason.startswith("a script"):
-        return "script link" + ("s" if n != 1 else "")
-    if reason.startswith("a place on this"):
-        return "link" + ("s" if n != 1 else "") + " within the page"
-    return "other link" + ("s" if n != 1 else "")
-
-
-def _plural(n: int, word: str) -> str:
-    if n == 1:
-        return f"1 {word}"
-    if word.endswith("s"):
-        return f"{n} {word}es"
-    return f"{n} {word}s"
 
 
 def _scheme(href: str) -> str:

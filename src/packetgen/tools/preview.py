@@ -19,8 +19,8 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from packetgen.errors import PacketgenError
-from packetgen.handouts.reading import parse_page_selection
+from packetgen.errors import DocumentError, OptionError
+from packetgen.handouts.selection import parse_page_selection
 from packetgen.support._atomic import write_bytes_atomic
 from packetgen.tools._pdfium import fit_scale, open_pdf, render_page
 
@@ -54,9 +54,9 @@ def preview_pdf(
     """
     pdf, out_dir = Path(pdf), Path(out_dir)
     if not _MIN_DPI <= dpi <= _MAX_DPI:
-        raise PacketgenError(f"preview dpi must be between {_MIN_DPI} and {_MAX_DPI}, found {dpi}")
+        raise OptionError(f"preview dpi must be between {_MIN_DPI} and {_MAX_DPI}, found {dpi}")
     if columns < 1:
-        raise PacketgenError(f"the contact sheet needs at least 1 column, found {columns}")
+        raise OptionError(f"the contact sheet needs at least 1 column, found {columns}")
     pdfium = _pdfium()
     outputs: list[tuple[Path, bytes]] = []
     thumbnails: list[tuple[int, Image.Image]] = []
@@ -64,7 +64,7 @@ def preview_pdf(
         try:
             indexes = list(dict.fromkeys(parse_page_selection(pages, len(doc))))
         except ValueError as exc:
-            raise PacketgenError(f"{pdf}: {exc}") from None
+            raise OptionError(f"{pdf}: {exc}") from None
         # Shrink thumbnails as they are made: holding hundreds of full
         # previews until the sheet is drawn would take a lot of memory.
         sizes = [_drawn_size(doc, i, dpi, pdf, pdfium) for i in indexes]
@@ -94,7 +94,7 @@ def _drawn_size(doc: Any, index: int, dpi: int, pdf: Path, pdfium: Any) -> tuple
     try:
         width, height = doc[index].get_size()
     except pdfium.PdfiumError as exc:
-        raise PacketgenError(f"{pdf}: page {index + 1} cannot be read ({exc})") from None
+        raise DocumentError(f"{pdf}: page {index + 1} cannot be read ({exc})") from None
     scale = fit_scale(width, height, dpi / 72)
     return math.ceil(width * scale), math.ceil(height * scale)
 
@@ -109,7 +109,7 @@ def _contact_sheet(
     so sheets at any resolution look alike.
     """
     if not pages:
-        raise PacketgenError("no pages to put on a contact sheet")
+        raise OptionError("no pages to put on a contact sheet")
     cols = min(columns, len(pages))
     rows = math.ceil(len(pages) / cols)
     cell_w = max(image.width for _n, image in pages)
@@ -180,7 +180,7 @@ def _pdfium() -> Any:
     try:
         import pypdfium2
     except ImportError:
-        raise PacketgenError(
+        raise DocumentError(
             "previews need the pypdfium2 package; install it with `pip install pypdfium2`"
         ) from None
     return pypdfium2

@@ -1,0 +1,170 @@
+"""Opening an in-service's handouts, once per process, before anything is laid out.
+
+Every file item (and each of its translations' files) is opened, its pages
+selected and planned into cells, its web links and warnings collected; a
+file that cannot be used is reported as the spec names it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+
+from packetgen.binder.placement import uri_links
+from packetgen.binder.plan import PAPER_PT, Binder, HandoutPlan, plan_cells
+from packetgen.content.links import LinkTable, register_handout_links
+from packetgen.errors import HandoutError
+from packetgen.handouts._untagged import UntaggedKind
+from packetgen.handouts.open import OpenedHandout, open_handout
+from packetgen.spec.models import Packet
+
+__all__ = ["language_name", "open_inservice_handouts"]
+
+
+# The scan stage and the binder open the same handouts in one process: the last
+# packet's are kept (a worker process opens its own once, for its in-service).
+_OPENED: dict[int, tuple[Packet, dict[str, Binder]]] = {}
+
+
+def open_inservice_handouts(
+    packet: Packet, inservice_id: str, links: LinkTable | None = None, *, collect: bool = False
+) -> Binder:
+    """Open every file item of the in-service; number the links found in them in ``links``.
+
+    Raises the :class:`HandoutError` of the first file that cannot be used; with
+    ``collect``, returns the binder with every such file in :attr:`Binder.problems`
+    instead (``packetgen check``: one broken file must not hide the next).
+    """
+    held = _OPENED.get(id(packet))
+    if held is None or held[0] is not packet:
+        _OPENED.clear()
+        held = _OPENED[id(packet)] = (packet, {})
+    binder = held[1].get(inservice_id)
+    if binder is None:
+        binder = held[1][inservice_id] = _open_handouts(packet, inservice_id)
+    if binder.problems and not collect:
+        raise binder.problems[0][1]
+    if links is not None:
+        register_handout_links(packet, inservice_id, binder.found_links, links)
+    return binder
+
+
+def _open_handouts(packet: Packet, inservice_id: str) -> Binder:
+    index = packet.inservice_index(inservice_id)
+    inservice = packet.inservices[index]
+    plans: list[HandoutPlan] = []
+    warnings: list[str] = []
+    found: list[tuple[int, str]] = []
+    untagged: list[tuple[int, UntaggedKind]] = []
+    problems: list[tuple[int, HandoutError]] = []
+    digest = hashlib.sha256()
+    for j, item in enumerate(inservice.items):
+        for file in _item_files(item):
+            field_path: tuple[str | int, ...] = ("inservices", index, "items", j, *file.field)
+            dotted = f"inservices[{index}].items[{j}]" + "".join(
+                f"[{part}]" if isinstance(part, int) else f".{part}" for part in file.field
+            )
+            label = f"{packet.where(*field_path)}: {dotted}: {file.path}"
+            try:
+                opened = _open_item(packet, item, label, file)
+            except HandoutError as exc:
+                # Each file is opened on its own: the next one may have a problem of its own.
+                problems.append((j, exc))
+                continue
+            digest.update((packet.folder / file.path).read_bytes())
+            for warning in opened.warnings:
+                warnings.append(f"{label}: {warning}")
+            # The untagged report names items by their own file, which a translation
+            # is not: reporting it there would send the trainer to the wrong file.
+            if not opened.tagged and file.translation is None:
+                untagged.append((j, _untagged_kind(opened)))
+            found.extend((j, url) for page in opened.pages for url in uri_links(page))
+            layout = item.file_options.layout
+            plan = HandoutPlan(
+                j,
+                file.title,
+                file.path,
+                layout,
+                opened,
+                language=file.language,
+                translation=file.translation,
+            )
+            plan.pages = plan_cells(opened, layout, packet.paper)
+            plans.append(plan)
+    return Binder(inservice_id, plans, warnings, digest.digest(), found, untagged, problems)
+
+
+@dataclass(frozen=True)
+class _ItemFile:
+    """A file merged for an item: its own, or one of its translations'."""
+
+    path: str
+    title: str
+    language: str | None
+    translation: int | None
+    field: tuple[str | int, ...]
+    """Where the spec names it, below the item."""
+
+
+def _item_files(item: Any) -> list[_ItemFile]:
+    """The item's own file, then its translations' files, in the order they are merged."""
+    files = []
+    if item.file is not None:
+        files.append(_ItemFile(item.file, item.title, item.language, None, ("file",)))
+    for k, translation in enumerate(item.translations):
+        if translation.file is not None:
+            title = f"{translation.title or item.title} ({language_name(translation.language)})"
+            where = ("translations", k, "file")
+            files.append(_ItemFile(translation.file, title, translation.language, k, where))
+    return files
+
+
+def language_name(language: str) -> str:
+    """A language as its own speakers name it ("español"), as language pickers do:
+    whoever needs the translation can read its name."""
+    try:
+        locale = Locale.parse(language, sep="-")
+        name = locale.get_display_name(locale)
+    except (UnknownLocaleError, ValueError):
+        name = None
+    return name or language
+
+
+def _open_item(packet: Packet, item: Any, label: str, file: _ItemFile) -> OpenedHandout:
+    """One file of an item; its problem named as the spec names the file.
+
+    A translation's file is opened whole and without a password: ``pages`` and
+    the passwords of the item belong to the item's own file.
+    """
+    own = file.translation is None
+    password = item.file_options.password if own else None
+    env = item.file_options.password_env if own else None
+    if env:
+        password = os.environ.get(env)
+        if password is None:
+            raise HandoutError(label, f"the environment variable {env} is not set", item=file.title)
+    try:
+        return open_handout(
+            packet.folder / file.path,
+            item=file.title,
+            pages=item.file_options.pages if own else None,
+            password=password,
+            paper=PAPER_PT[packet.paper],
+        )
+    except HandoutError as exc:
+        raise HandoutError(label, exc.detail, item=file.title) from None
+    except ValueError as exc:  # page selection
+        raise HandoutError(label, str(exc), item=file.title) from None
+
+
+def _untagged_kind(opened: OpenedHandout) -> UntaggedKind:
+    """Where an untagged handout came from, which decides what the trainer can do."""
+    if opened.converted_from in ("png", "jpeg") or opened.pictures_only:
+        return "picture"
+    if opened.converted_from is not None:
+        return "office"
+    return "pdf"

@@ -1,0 +1,1 @@
+"""Tests of the binder stage: plan, placement, merge, stamps, the book."""

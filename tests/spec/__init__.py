@@ -1,0 +1,1 @@
+"""Tests of the spec stage: reading, checking and explaining a packet spec."""

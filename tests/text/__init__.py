@@ -1,0 +1,1 @@
+"""Tests of the text stage: Markdown to safe HTML, and the printed texts in the reader's language."""
