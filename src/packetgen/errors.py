@@ -96,15 +96,64 @@ class SpecError(PacketgenError):
 
 
 class HandoutError(PacketgenError):
-    """A handout file (PDF, image, office document) cannot be used as given."""
+    """A handout file (PDF, image, office document) cannot be used as given.
+
+    :attr:`handout` is the file as the spec names it (or as the reader was
+    given it). Once the error is :meth:`located` in the spec, :attr:`problem`
+    places it like any spec problem: the spec file, the ``line`` and ``column``
+    of the field naming the handout, the ``field`` (``inservices[0].items[2].file``)
+    and the message (``handout: item: what is wrong and what to do``), so that
+    ``str(problem) == str(error)``; before that, :attr:`problem` names the
+    handout itself, with no line.
+
+    :attr:`file`, :attr:`item` and :attr:`detail` are kept as they always were
+    (for a located error, :attr:`file` is everything before the item: place,
+    field and handout).
+    """
 
     def __init__(self, file: str, message: str, *, item: str | None = None) -> None:
         self.file = file
+        self.handout = file
         self.item = item
         self.detail = message
-        where = f"{file}: " if file else ""
-        what = f"{item}: " if item else ""
-        super().__init__(f"{where}{what}{message}")
+        self.problem = Problem(file, None, None, "", _said("", item, message))
+        self.spec: str | None = None
+        """The spec file naming the handout; None until located."""
+        super().__init__(_said(file, item, message))
+
+    @staticmethod
+    def located(
+        file: str,
+        message: str,
+        *,
+        item: str | None,
+        spec: str,
+        line: int | None,
+        column: int | None,
+        field: str,
+    ) -> HandoutError:
+        """The error about ``file`` named as the spec names it: at ``spec:line:column``,
+        in ``field`` (a plain :class:`HandoutError`, whatever the error it replaces)."""
+        where = f"{spec}:{line}:{column}" if line is not None else spec
+        error = HandoutError(f"{where}: {field}: {file}", message, item=item)
+        error.handout = file
+        error.problem = Problem(spec, line, column, field, _said(file, item, message))
+        error.spec = spec
+        return error
+
+    @property
+    def at_field(self) -> str:
+        """The message without its place in the spec and its field (``file: item:
+        message``), as an editor shows it beside the field."""
+        if self.spec is None:
+            return str(self)
+        return _said(self.handout, self.item, self.detail)
+
+
+def _said(file: str, item: str | None, message: str) -> str:
+    where = f"{file}: " if file else ""
+    what = f"{item}: " if item else ""
+    return f"{where}{what}{message}"
 
 
 class QRCapacityError(PacketgenError):

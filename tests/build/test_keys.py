@@ -55,10 +55,11 @@ def _keys(spec: Path, *, paper: str | None = None) -> Keys:
     """Every output's key, made as a build makes them: links numbered, handouts
     scanned (their links numbered too), themes loaded."""
     packet = with_overrides(as_packet(spec), paper, None)
-    links = collect_links(packet)
     themes = {name: load_theme(name, packet.folder) for name in packet.theme_names()}
     with decoding_budget():
-        scan_handouts(packet, links, BuildCache(None), Reporter(None, 0))
+        _scans, links = scan_handouts(
+            packet, collect_links(packet), BuildCache(None), Reporter(None, 0)
+        )
     context = Context(packet, links, themes, spec.parent / "out")
     keys: Keys = {("book", None): book_key(context)}
     for inservice in packet.inservices:

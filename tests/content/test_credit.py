@@ -87,6 +87,10 @@ def test_a_handout_error_while_counting_names_the_item_in_the_spec(tmp_path: Pat
     assert error.item == "locked.pdf"
     assert error.detail == "the file is too heavy"
     assert "inservices[0].items[0].file: locked.pdf" in error.file
+    assert error.handout == "locked.pdf"
+    assert error.problem.field == "inservices[0].items[0].file"
+    assert error.problem.message == "locked.pdf: locked.pdf: the file is too heavy"
+    assert str(error.problem) == str(error)
 
 
 def test_without_a_policy_nothing_is_counted(tmp_path: Path) -> None:

@@ -193,8 +193,13 @@ def test_handout_links_are_numbered_after_the_spec_and_said(tmp_path: Path) -> N
         (0, "https://example.org/h/0"),
         (0, "https://example.net/a"),
     ]
-    register_handout_links(packet, "a", found, table)
+    spec_only = [ref.url for ref in table.links]
+    table, before = register_handout_links(packet, "a", found, table), table
     assert [ref.url for ref in table.links] == ["https://example.org/h/0", "https://example.net/a"]
+    # A new table: the one given is left as it was.
+    assert [ref.url for ref in before.links] == spec_only
+    assert before.handout_links == 0
+    assert before.warnings == []
     # A link the spec already numbers costs nothing from the handout budget.
     assert table.handout_links == 1
     assert table.links[0].sources[-1].field == "inservices[0].items[0].file"
@@ -208,7 +213,7 @@ def test_handout_links_are_numbered_after_the_spec_and_said(tmp_path: Path) -> N
 def test_one_handout_numbers_at_most_its_share(tmp_path: Path) -> None:
     packet = _handouts(tmp_path, 1)
     table = collect_links(packet)
-    register_handout_links(packet, "a", _found(0, range(MAX_LINKS_PER_HANDOUT + 3)), table)
+    table = register_handout_links(packet, "a", _found(0, range(MAX_LINKS_PER_HANDOUT + 3)), table)
     assert table.handout_links == MAX_LINKS_PER_HANDOUT
     assert len(table.links) == 1 + MAX_LINKS_PER_HANDOUT
     assert table.links[-1].url == f"https://example.net/{MAX_LINKS_PER_HANDOUT - 1}"
@@ -222,14 +227,14 @@ def test_all_handouts_together_number_at_most_the_packet_budget(tmp_path: Path) 
     for j in range(files):
         start = j * MAX_LINKS_PER_HANDOUT
         found = _found(j, range(start, start + MAX_LINKS_PER_HANDOUT))
-        register_handout_links(packet, "a", found, table)
+        table = register_handout_links(packet, "a", found, table)
     assert table.handout_links == MAX_HANDOUT_LINKS
     assert len(table.links) == files + MAX_HANDOUT_LINKS
     last = table.warnings[-1]
     assert f"{MAX_LINKS_PER_HANDOUT} more links of h{files - 1}.pdf were left out" in last
     assert "the limit for all handouts together" in last
     # A URL already numbered is still recorded for the handout past the budget.
-    register_handout_links(packet, "a", [(0, "https://example.net/0")], table)
+    table = register_handout_links(packet, "a", [(0, "https://example.net/0")], table)
     ref = table.get("https://example.net/0")
     assert ref is not None
     assert len(ref.sources) == 2

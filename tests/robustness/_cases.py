@@ -32,6 +32,20 @@ def raise_handout_error() -> None:
     raise HandoutError("handouts/faq.pdf", "the file is damaged", item="FAQ")
 
 
+def raise_located_handout_error() -> None:
+    from packetgen.errors import HandoutError
+
+    raise HandoutError.located(
+        "handouts/faq.pdf",
+        "the file is damaged",
+        item="FAQ",
+        spec="packet.yaml",
+        line=12,
+        column=15,
+        field="inservices[0].items[2].file",
+    )
+
+
 def raise_spec_error() -> None:
     from packetgen.errors import Problem, SpecError
 

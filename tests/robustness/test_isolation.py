@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from packetgen.errors import BuildError, HandoutError, LimitError, SpecError
+from packetgen.errors import BuildError, HandoutError, LimitError, Problem, SpecError
 from packetgen.support._isolation import GRACE_SECONDS, run_isolated
 
 from . import _cases
@@ -70,6 +70,28 @@ def test_isolation_handout_error_keeps_class_and_fields() -> None:
         "the file is damaged",
     )
     assert info.value.__traceback__ is not None  # raised here, not carried over
+
+
+def test_isolation_handout_error_keeps_its_place_in_the_spec() -> None:
+    with pytest.raises(HandoutError) as info:
+        run_isolated(_cases.raise_located_handout_error, timeout=30, max_memory=None)
+    error = info.value
+    assert type(error) is HandoutError
+    assert str(error) == (
+        "packet.yaml:12:15: inservices[0].items[2].file: handouts/faq.pdf: FAQ: the file is damaged"
+    )
+    assert error.problem == Problem(
+        "packet.yaml",
+        12,
+        15,
+        "inservices[0].items[2].file",
+        "handouts/faq.pdf: FAQ: the file is damaged",
+    )
+    assert error.handout == "handouts/faq.pdf"
+    assert (error.spec, error.at_field) == (
+        "packet.yaml",
+        "handouts/faq.pdf: FAQ: the file is damaged",
+    )
 
 
 def test_isolation_spec_error_keeps_every_problem() -> None:

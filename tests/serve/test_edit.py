@@ -538,6 +538,9 @@ def test_a_missing_handout_is_found_as_check_finds_it(client: Client, packet: Pa
     [problem] = body["problems"]
     assert problem["field"] == "inservices[0].items[3].file"
     assert problem["text"].startswith("packet.yaml:")
+    # Beside the field: the file, the item and what is wrong, without the place again.
+    assert problem["message"].startswith("handouts/bad.pdf: FAQ: ")
+    assert problem["text"].endswith(f"inservices[0].items[3].file: {problem['message']}")
     assert packet.read_text() == COMMENTED
 
 

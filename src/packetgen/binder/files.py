@@ -13,7 +13,7 @@ from pathlib import Path
 
 from packetgen.binder.bind import Bound, bind_inservice
 from packetgen.binder.opening import open_inservice_handouts
-from packetgen.content.links import collect_links
+from packetgen.content.links import collect_links, register_handout_links
 from packetgen.errors import OptionError
 from packetgen.handouts._untagged import advice, untagged_handouts
 from packetgen.render.themes import load_theme
@@ -64,8 +64,8 @@ def bind_files(
     }
     doc = SourceDoc(data={k: v for k, v in spec.items() if v is not None})
     packet = validate(doc, name="<bind_files>", folder=folder, source=folder / "<bind_files>")
-    links = collect_links(packet)
-    binder = open_inservice_handouts(packet, "binder", links)
+    binder = open_inservice_handouts(packet, "binder")
+    links = register_handout_links(packet, "binder", binder.found_links, collect_links(packet))
     bound = bind_inservice(packet, links, load_theme(packet.theme, folder), binder)
     write_bytes_atomic(Path(output), bound.data)
     # No spec to acknowledge them in and no `check -v` to ask: one line per file.

@@ -10,17 +10,20 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
 from packetgen.binder.placement import uri_links
 from packetgen.binder.plan import PAPER_PT, Binder, HandoutPlan, plan_cells
-from packetgen.content.links import LinkTable, register_handout_links
 from packetgen.errors import HandoutError
 from packetgen.handouts._untagged import UntaggedKind
+from packetgen.handouts.located import located_error
 from packetgen.handouts.open import OpenedHandout, open_handout
+from packetgen.spec._sources import dotted
 from packetgen.spec.models import Packet
+from packetgen.support._read_once import facts_for
 
 __all__ = ["language_name", "open_inservice_handouts"]
 
@@ -30,10 +33,9 @@ __all__ = ["language_name", "open_inservice_handouts"]
 _OPENED: dict[int, tuple[Packet, dict[str, Binder]]] = {}
 
 
-def open_inservice_handouts(
-    packet: Packet, inservice_id: str, links: LinkTable | None = None, *, collect: bool = False
-) -> Binder:
-    """Open every file item of the in-service; number the links found in them in ``links``.
+def open_inservice_handouts(packet: Packet, inservice_id: str, *, collect: bool = False) -> Binder:
+    """Open every file item of the in-service; the links found in them are in
+    :attr:`Binder.found_links` (``register_handout_links`` numbers them).
 
     Raises the :class:`HandoutError` of the first file that cannot be used; with
     ``collect``, returns the binder with every such file in :attr:`Binder.problems`
@@ -48,9 +50,13 @@ def open_inservice_handouts(
         binder = held[1][inservice_id] = _open_handouts(packet, inservice_id)
     if binder.problems and not collect:
         raise binder.problems[0][1]
-    if links is not None:
-        register_handout_links(packet, inservice_id, binder.found_links, links)
     return binder
+
+
+def handout_bytes(path: Path) -> bytes:
+    """The bytes the handout was opened from (kept by the build's read_once)."""
+    known = facts_for(path)
+    return known.data if known is not None and known.data is not None else path.read_bytes()
 
 
 def _open_handouts(packet: Packet, inservice_id: str) -> Binder:
@@ -65,17 +71,14 @@ def _open_handouts(packet: Packet, inservice_id: str) -> Binder:
     for j, item in enumerate(inservice.items):
         for file in _item_files(item):
             field_path: tuple[str | int, ...] = ("inservices", index, "items", j, *file.field)
-            dotted = f"inservices[{index}].items[{j}]" + "".join(
-                f"[{part}]" if isinstance(part, int) else f".{part}" for part in file.field
-            )
-            label = f"{packet.where(*field_path)}: {dotted}: {file.path}"
+            label = f"{packet.where(*field_path)}: {dotted(field_path)}: {file.path}"
             try:
-                opened = _open_item(packet, item, label, file)
+                opened = _open_item(packet, item, field_path, file)
             except HandoutError as exc:
                 # Each file is opened on its own: the next one may have a problem of its own.
                 problems.append((j, exc))
                 continue
-            digest.update((packet.folder / file.path).read_bytes())
+            digest.update(handout_bytes(packet.folder / file.path))
             for warning in opened.warnings:
                 warnings.append(f"{label}: {warning}")
             # The untagged report names items by their own file, which a translation
@@ -134,8 +137,10 @@ def language_name(language: str) -> str:
     return name or language
 
 
-def _open_item(packet: Packet, item: Any, label: str, file: _ItemFile) -> OpenedHandout:
-    """One file of an item; its problem named as the spec names the file.
+def _open_item(
+    packet: Packet, item: Any, loc: tuple[str | int, ...], file: _ItemFile
+) -> OpenedHandout:
+    """One file of an item; its problem located at ``loc``, the spec field naming the file.
 
     A translation's file is opened whole and without a password: ``pages`` and
     the passwords of the item belong to the item's own file.
@@ -146,7 +151,8 @@ def _open_item(packet: Packet, item: Any, label: str, file: _ItemFile) -> Opened
     if env:
         password = os.environ.get(env)
         if password is None:
-            raise HandoutError(label, f"the environment variable {env} is not set", item=file.title)
+            message = f"the environment variable {env} is not set"
+            raise located_error(packet, loc, file.path, message, item=file.title)
     try:
         return open_handout(
             packet.folder / file.path,
@@ -156,9 +162,9 @@ def _open_item(packet: Packet, item: Any, label: str, file: _ItemFile) -> Opened
             paper=PAPER_PT[packet.paper],
         )
     except HandoutError as exc:
-        raise HandoutError(label, exc.detail, item=file.title) from None
+        raise located_error(packet, loc, file.path, exc.detail, item=file.title) from None
     except ValueError as exc:  # page selection
-        raise HandoutError(label, str(exc), item=file.title) from None
+        raise located_error(packet, loc, file.path, str(exc), item=file.title) from None
 
 
 def _untagged_kind(opened: OpenedHandout) -> UntaggedKind:

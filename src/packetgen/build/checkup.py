@@ -29,12 +29,13 @@ from packetgen.build.results import Progress, Reporter
 from packetgen.build.scan import ScanProblem, scan_handouts, scan_warnings
 from packetgen.build.staging import refuse_overwriting_inputs
 from packetgen.content.links import LinkTable, collect_links
-from packetgen.errors import PacketgenError, SpecError
+from packetgen.errors import HandoutError, PacketgenError, SpecError
 from packetgen.handouts._untagged import UntaggedHandout, untagged_warning
 from packetgen.render.themes import BUILTIN_THEMES, Theme, load_theme
 from packetgen.spec._sources import dotted
 from packetgen.spec.models import Packet
 from packetgen.support._budget import decoding_budget
+from packetgen.support._read_once import read_once
 
 __all__ = ["CheckResult", "LocatedProblem", "check"]
 
@@ -49,6 +50,9 @@ class LocatedProblem:
     """Dotted field path (``inservices[0].items[2].file``); "" for the packet as a whole."""
     text: str
     """The problem as :attr:`CheckResult.problems` has it."""
+    message: str
+    """:attr:`text` without its place in the spec and its field (what an editor
+    shows beside the field)."""
 
 
 @dataclass
@@ -96,22 +100,23 @@ def check(
     """
     packet = as_packet(packet_or_path)
     out = Path(out_dir)
-    found: list[tuple[_Loc, str]] = []
+    found: list[_Found] = []
     warnings: list[str] = []
-    with decoding_budget():
+    with decoding_budget(), read_once():
         try:
             refuse_overwriting_inputs(packet, out, [s.id for s in packet.inservices])
         except PacketgenError as exc:
-            found.append(((), str(exc)))
+            found.append(_found(packet, (), str(exc)))
         store = BuildCache.open(out / CACHE_DIR_NAME) if cache else BuildCache(None)
-        links = collect_links(packet)
         themes = _themes(packet, found)
 
         failed: list[ScanProblem] = []
-        scans = scan_handouts(packet, links, store, Reporter(progress, 0), problems=failed)
+        scans, links = scan_handouts(
+            packet, collect_links(packet), store, Reporter(progress, 0), problems=failed
+        )
         for inservice_id, j, error in failed:
             index = _index(packet, inservice_id)
-            found.append((("inservices", index, "items", j, "file"), str(error)))
+            found.append(_handout_found(packet, ("inservices", index, "items", j, "file"), error))
         warnings.extend(links.warnings)
         scan_lines, untagged = scan_warnings(packet, [s.id for s in packet.inservices], scans)
         warnings.extend(scan_lines)
@@ -133,8 +138,8 @@ def check(
             store.flush()
         warnings.extend(n for n in store.notes if n not in warnings)
     located: dict[str, LocatedProblem] = {}
-    for loc, message in sorted(found, key=lambda f: _line(packet, f[0])):
-        located.setdefault(message, LocatedProblem(dotted(loc), message))
+    for one in sorted(found, key=lambda f: f.place):
+        located.setdefault(one.text, LocatedProblem(one.field, one.text, one.message))
     return CheckResult(
         packet,
         list(located),
@@ -143,6 +148,46 @@ def check(
         {language: sorted(texts) for language, texts in sorted(fallbacks.items()) if texts},
         list(located.values()),
     )
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A problem as the check finds it, before the problems are put in spec order."""
+
+    place: tuple[int, int]
+    """(line, column) in the spec; (0, 0) for the packet as a whole."""
+    field: str
+    text: str
+    message: str
+
+
+def _found(packet: Packet, loc: _Loc, text: str, message: str | None = None) -> _Found:
+    """The problem ``text`` about the field ``loc``; ``message`` is what it says after
+    its place and field (read from ``text`` when the error had no parts)."""
+    field_path = dotted(loc)
+    if message is None:
+        message = _message_of(text, field_path)
+    return _Found(_line(packet, loc), field_path, text, message)
+
+
+def _handout_found(packet: Packet, loc: _Loc, error: HandoutError) -> _Found:
+    """A handout the build would refuse, at the field that names it (``loc`` when
+    the error was not placed in the spec)."""
+    problem = error.problem
+    if not problem.field:
+        return _found(packet, loc, str(error))
+    place = (problem.line or 0, problem.column or 0)
+    return _Found(place, problem.field, str(error), error.at_field)
+
+
+_LOCATION = re.compile(r"[^\n]*?:\d+(?::\d+)?: ")
+
+
+def _message_of(text: str, field: str) -> str:
+    """What a problem's line says after its place and field."""
+    match = _LOCATION.match(text)
+    rest = text[match.end() :] if match else text
+    return rest[len(field) + 2 :] if field and rest.startswith(field + ": ") else rest
 
 
 def _index(packet: Packet, inservice_id: str) -> int:
@@ -157,7 +202,7 @@ def _line(packet: Packet, loc: _Loc) -> tuple[int, int]:
     return (line or 0, column or 0)
 
 
-def _themes(packet: Packet, found: list[tuple[_Loc, str]]) -> dict[str, Theme]:
+def _themes(packet: Packet, found: list[_Found]) -> dict[str, Theme]:
     """Every theme the packet uses, as the build loads them; the ones that fail in ``found``."""
     themes: dict[str, Theme] = {}
     for name in packet.theme_names():
@@ -172,7 +217,8 @@ def _themes(packet: Packet, found: list[tuple[_Loc, str]]) -> dict[str, Theme]:
                     "theme",
                 )
             field_path = "theme" if len(loc) == 1 else f"inservices[{loc[1]}].theme"
-            found.append((loc, f"{packet.where(*loc)}: {field_path}: {exc}"))
+            text = f"{packet.where(*loc)}: {field_path}: {exc}"
+            found.append(_found(packet, loc, text, str(exc)))
     return themes
 
 
@@ -187,7 +233,7 @@ def _view_problems(
     theme: Theme | None,
     inservice_id: str,
     fallbacks: dict[str, set[str]],
-) -> list[tuple[_Loc, str]]:
+) -> list[_Found]:
     """What building the in-service's document stops at before layout: Markdown
     images and the theme's templates. The build stops at the first; to find them
     all, the view is built again without each field that had one."""
@@ -197,7 +243,7 @@ def _view_problems(
     if theme is None:  # its problem is already reported; the images are still worth a look
         theme = load_theme(BUILTIN_THEMES[0], packet.folder)
     view_packet: Packet | None = packet.for_inservice(inservice_id)
-    found: list[tuple[_Loc, str]] = []
+    found: list[_Found] = []
     for _attempt in range(_MAX_VIEWS):
         if view_packet is None:
             break
@@ -207,12 +253,14 @@ def _view_problems(
             fallbacks.setdefault(view_packet.language, set()).update(view.strings.fallbacks)
         except SpecError as exc:
             for problem in exc.problems:
-                found.append((_loc_of(problem.field), str(problem)))
+                loc = _loc_of(problem.field)
+                message = problem.message if loc else None  # else the field is in the text
+                found.append(_found(packet, loc, str(problem), message))
             view_packet = _without(view_packet, [p.field for p in exc.problems])
             continue
         except PacketgenError as exc:
             index = _index(packet, inservice_id)
-            found.append((("inservices", index), str(exc)))
+            found.append(_found(packet, ("inservices", index), str(exc)))
         break
     return found
 
@@ -249,13 +297,13 @@ def _without(packet: Packet, fields: list[str]) -> Packet | None:
     return packet.model_copy(update={"inservices": inservices})
 
 
-def _kit_problems(packet: Packet, warnings: list[str]) -> list[tuple[_Loc, str]]:
+def _kit_problems(packet: Packet, warnings: list[str]) -> list[_Found]:
     """The certificate's signature as ``packetgen certificates`` reads it, and the
     attendee lists' warnings (the loader has read the lists for errors)."""
     from packetgen.kit.signature import signature_data_url
     from packetgen.spec.attendees import inline_attendees, read_attendees
 
-    found: list[tuple[_Loc, str]] = []
+    found: list[_Found] = []
     for i, inservice in enumerate(packet.inservices):
         certificate = inservice.certificate
         if certificate is not None and certificate.signature:
@@ -263,9 +311,8 @@ def _kit_problems(packet: Packet, warnings: list[str]) -> list[tuple[_Loc, str]]
                 signature_data_url(packet, certificate.signature)
             except PacketgenError as exc:
                 loc: _Loc = ("inservices", i, "certificate", "signature")
-                found.append(
-                    (loc, f"{packet.where(*loc)}: inservices[{i}].certificate.signature: {exc}")
-                )
+                text = f"{packet.where(*loc)}: {dotted(loc)}: {exc}"
+                found.append(_found(packet, loc, text, str(exc)))
         attendees = inservice.attendees
         try:
             if isinstance(attendees, list):
@@ -277,5 +324,5 @@ def _kit_problems(packet: Packet, warnings: list[str]) -> list[tuple[_Loc, str]]
                 path = packet.folder / attendees
                 warnings.extend(read_attendees(path, shown=str(path))[1])
         except PacketgenError as exc:  # changed since the spec was loaded
-            found.append((("inservices", i, "attendees"), str(exc)))
+            found.append(_found(packet, ("inservices", i, "attendees"), str(exc)))
     return found

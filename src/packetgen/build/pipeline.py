@@ -50,6 +50,7 @@ from packetgen.render.themes import load_theme
 from packetgen.spec.models import Packet
 from packetgen.support._atomic import Staging
 from packetgen.support._budget import decoding_budget
+from packetgen.support._read_once import read_once
 
 __all__ = [
     "BuildResult",
@@ -153,18 +154,17 @@ def _build(
     cache: bool,
 ) -> BuildResult:
     # One budget for what all the handouts of this build unpack to, together.
-    with decoding_budget(), scanned:
+    with decoding_budget(), read_once(), scanned:
         out = Path(out_dir)
         packet = with_overrides(as_packet(packet_or_path), paper, theme)
         selected = select_inservices(packet, only)
         say = Reporter(progress, output_count(packet, selected, format, whole=only is None))
         refuse_overwriting_inputs(packet, out, selected)
         store = BuildCache.open(out / CACHE_DIR_NAME) if cache else BuildCache(None)
-        links = collect_links(packet)
         themes = {name: load_theme(name, packet.folder) for name in packet.theme_names()}
         # A build of one binder in this process takes the handouts the scan opened.
         single = selected[0] if len(selected) == 1 and jobs <= 1 and format != "html" else None
-        scans = scan_handouts(packet, links, store, say, keep=single)
+        scans, links = scan_handouts(packet, collect_links(packet), store, say, keep=single)
 
         result = BuildResult(
             links=[(ref.number, ref.url) for ref in links.links],

@@ -28,6 +28,7 @@ from packetgen.handouts._untagged import (
 )
 from packetgen.spec.models import Packet
 from packetgen.support._budget import decoding_budget
+from packetgen.support._read_once import read_once
 
 __all__ = [
     "LastScanned",
@@ -60,8 +61,11 @@ def scan_handouts(
     say: Reporter,
     keep: str | None = None,
     problems: list[ScanProblem] | None = None,
-) -> dict[str, Scan]:
+) -> tuple[dict[str, Scan], LinkTable]:
     """Number the links inside every handout (in packet order) and collect warnings.
+
+    Returns the scans and ``links`` with the handouts' links numbered after the
+    spec's: a new table; ``links`` itself is not changed.
 
     Every in-service is scanned, even with ``only``, so that numbers do not
     depend on which in-services a build writes. Scans are cached by file content.
@@ -104,9 +108,9 @@ def scan_handouts(
                 if inservice.id == keep:
                     scanned.keep(packet, inservice.id, binder)
                 store.put_json(key, found)
-        register_handout_links(packet, inservice.id, found["links"], links)
+        links = register_handout_links(packet, inservice.id, found["links"], links)
         scans[inservice.id] = Scan(found["warnings"], found["untagged"])
-    return scans
+    return scans, links
 
 
 def scan_warnings(
@@ -187,7 +191,8 @@ def packet_links(packet: Packet | str | os.PathLike[str]) -> LinkTable:
     """Every link of the packet numbered as a build numbers it, links inside
     handouts included."""
     packet = as_packet(packet)
-    links = collect_links(packet)
-    with decoding_budget():
-        scan_handouts(packet, links, BuildCache(None), Reporter(None, 0))
+    with decoding_budget(), read_once():
+        _scans, links = scan_handouts(
+            packet, collect_links(packet), BuildCache(None), Reporter(None, 0)
+        )
     return links

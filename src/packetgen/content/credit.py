@@ -16,6 +16,7 @@ from typing import Any
 
 from packetgen.errors import HandoutError
 from packetgen.handouts.count import count_pages
+from packetgen.handouts.located import located_error
 from packetgen.spec.models import CreditRule, InService, Packet
 
 __all__ = [
@@ -160,6 +161,5 @@ def _located(
 ) -> HandoutError:
     """``error`` named as the build names a handout: place in the spec, field, file."""
     index = next(i for i, s in enumerate(packet.inservices) if s is inservice)
-    where = packet.where("inservices", index, "items", j, "file")
-    label = f"{where}: inservices[{index}].items[{j}].file: {item.file}"
-    return HandoutError(label, error.detail, item=item.title)
+    loc = ("inservices", index, "items", j, "file")
+    return located_error(packet, loc, item.file, error.detail, item=item.title)

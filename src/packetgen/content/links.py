@@ -12,6 +12,7 @@ the redirects that send it on (see :mod:`packetgen.content.shortlinks`).
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -397,14 +398,18 @@ def collect_links(packet: Packet) -> LinkTable:
 
 def register_handout_links(
     packet: Packet, inservice_id: str, found: Sequence[tuple[int, str]], links: LinkTable
-) -> None:
-    """Number the web links found inside an in-service's handouts.
+) -> LinkTable:
+    """``links`` with the web links found inside an in-service's handouts numbered
+    after them: a new table (``links`` itself is not changed).
 
     ``found`` is (item index, URL) in page order. A handout's links were not
     written by the trainer, so each one that adds links gets a warning naming
     how many (and the first few), and at most :data:`MAX_LINKS_PER_HANDOUT`
     links of one file and :data:`MAX_HANDOUT_LINKS` of all files are numbered.
     """
+    if not found:
+        return links
+    links = copy.deepcopy(links)
     index = packet.inservice_index(inservice_id)
     inservice = packet.inservices[index]
     by_item: dict[int, list[str]] = {}
@@ -434,6 +439,7 @@ def register_handout_links(
         if message:
             place = ":".join(str(p) for p in where if p is not None)
             links.warnings.append(f"{place}: {field_path}: {message}")
+    return links
 
 
 def _handout_links_warning(

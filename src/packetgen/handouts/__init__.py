@@ -8,5 +8,6 @@ outline, warnings) or a :class:`~packetgen.errors.HandoutError` saying what to d
 (:mod:`~packetgen.handouts.pictures`) or an office document (``_office``), and
 reads the PDF (:mod:`~packetgen.handouts.pdfs`) within its decoding budget
 (:mod:`~packetgen.handouts.decoding`) and page selection
-(:mod:`~packetgen.handouts.selection`).
+(:mod:`~packetgen.handouts.selection`). The stages that know which spec field
+names a file place its error there (:mod:`~packetgen.handouts.located`).
 """

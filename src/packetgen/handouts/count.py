@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from packetgen.errors import PacketgenError
+from packetgen.support._read_once import facts_for, remember_pages
 
 __all__ = ["count_pages"]
 
@@ -24,9 +25,14 @@ def count_pages(path: Path) -> int | None:
     # credit rule or not.
     from packetgen.handouts.open import DecodingLimitError, open_handout
 
+    known = facts_for(path)
+    if known is not None and known.pages is not None:
+        return known.pages
     try:
-        return len(open_handout(path, item="").pages)
+        pages = len(open_handout(path, item="").pages)
     except DecodingLimitError:
         raise
     except (PacketgenError, ValueError, OSError):
         return None
+    remember_pages(path, pages)
+    return pages

@@ -9,11 +9,13 @@ The importer's downloads and the editor's uploads use the same test.
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
 from packetgen.errors import HandoutError
 from packetgen.handouts._office import OFFICE_KINDS
+from packetgen.support._read_once import facts_for, remember
 
 __all__ = ["read_limited", "sniff", "too_big"]
 
@@ -122,13 +124,19 @@ def read_limited(path: Path, file: str, item: str, max_bytes: int) -> bytes:
         raise HandoutError(file, "this is a folder, not a file", item=item)
     if not stat.S_ISREG(info.st_mode):
         raise HandoutError(file, "this is not a regular file", item=item)
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(max_bytes + 1)
-    except OSError as exc:
-        raise HandoutError(
-            file, f"the file cannot be read: {exc.strerror or exc}", item=item
-        ) from exc
+    known = facts_for(path)
+    if known is not None and known.data is not None:
+        data = known.data
+    else:
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(max_bytes + 1)
+                if len(data) <= max_bytes:
+                    remember(path, os.fstat(fh.fileno()), data, guarded=False)
+        except OSError as exc:
+            raise HandoutError(
+                file, f"the file cannot be read: {exc.strerror or exc}", item=item
+            ) from exc
     if len(data) > max_bytes:
         raise HandoutError(file, too_big(max_bytes), item=item)
     return data

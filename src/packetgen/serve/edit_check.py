@@ -7,7 +7,6 @@ check`` uses, with the warnings and each in-service's credit hours.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,25 +57,12 @@ def check_text(text: str, spec: Path, out: Path) -> Checked:
         return Checked([_problem(p) for p in exc.problems], [], {})
     except PacketgenError as exc:
         return Checked([{"field": "", "message": str(exc), "text": str(exc)}], [], {})
-    problems = [
-        {"field": p.field, "message": _message_of(p.text, p.field), "text": p.text}
-        for p in result.located
-    ]
+    problems = [{"field": p.field, "message": p.message, "text": p.text} for p in result.located]
     return Checked(problems, list(result.warnings), _hours(packet))
 
 
 def _problem(problem: Problem) -> dict[str, str]:
     return {"field": problem.field, "message": problem.message, "text": str(problem)}
-
-
-_LOCATION = re.compile(r"[^\n]*?:\d+(?::\d+)?: ")
-
-
-def _message_of(text: str, field: str) -> str:
-    """What a check line says after its place and field."""
-    match = _LOCATION.match(text)
-    rest = text[match.end() :] if match else text
-    return rest[len(field) + 2 :] if field and rest.startswith(field + ": ") else rest
 
 
 def _hours(packet: Any) -> dict[str, str]:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from packetgen.errors import BuildError
+from packetgen.support._read_once import MAX_HELD_BYTES, facts_for, remember
 
 __all__ = [
     "FileRefusedError",
@@ -236,6 +237,9 @@ def fingerprint(path: Path, *, roots: Sequence[Path], max_bytes: int | None = No
     words saying why not (``refused: larger than …``) without reading it: the
     build refuses such a file later with a proper message.
     """
+    known = facts_for(path)
+    if known is not None and known.guarded:
+        return known.digest
     try:
         with _opened(
             path,
@@ -248,13 +252,21 @@ def fingerprint(path: Path, *, roots: Sequence[Path], max_bytes: int | None = No
         ) as (handle, info):
             digest = hashlib.sha256()
             left = info.st_size if max_bytes is None else max_bytes + 1
+            # Kept (within the build's read_once) for the scan that opens the
+            # file next: one read serves the cache key and the handout.
+            blocks: list[bytes] | None = [] if info.st_size <= MAX_HELD_BYTES else None
             while left > 0:
                 block = handle.read(min(left, 1024 * 1024))
                 if not block:
                     break
                 digest.update(block)
+                if blocks is not None:
+                    blocks.append(block)
                 left -= len(block)
-            return f"sha256:{digest.hexdigest()}"
+            found = f"sha256:{digest.hexdigest()}"
+            if blocks is not None:
+                remember(path, info, b"".join(blocks), guarded=True, digest=found)
+            return found
     except FileRefusedError as exc:
         return f"refused: {exc.reason}"
     except OSError as exc:
