@@ -882,7 +882,9 @@ def _on_tmpfs(work: Path, size: int, command: str, *args: str) -> subprocess.Com
 @pytest.mark.slow
 @pytest.mark.skipif(not ROOT_TMPFS, reason="mounting a small tmpfs needs root and unshare")
 def test_disk_full_while_writing_packet_pdf(packet_dir: Path, tmp_path: Path) -> None:
-    spec = _spec(packet_dir, {"one": 30})
+    # Eight links make a packet.pdf of about 40 disk pages (30 made 128 and took
+    # four times as long to lay out, twice): enough to fill the disk halfway.
+    spec = _spec(packet_dir, {"one": 8})
     reference = tmp_path / "reference"
     subprocess.run(
         [sys.executable, "-m", "packetgen", "build", str(spec), "-o", str(reference), "--no-cache"],
