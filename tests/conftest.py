@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pickle
+import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -64,6 +65,39 @@ def page_texts(pdf: Path) -> list[str]:
 class ExampleBuild:
     out: Path
     result: BuildResult
+    opened: dict[str, int]
+    """How many times the build opened each file of the example's folder (path
+    relative to it): the scan stage reads each handout once."""
+
+
+_counting: dict[str, int] | None = None
+_COUNTED = EXAMPLE.parent.resolve()
+
+
+def _count_opens(event: str, args: tuple[object, ...]) -> None:
+    # Installed once and never removed (audit hooks cannot be); counts only
+    # while the example is being built.
+    if _counting is None or event != "open" or not args:
+        return
+    target = args[0]
+    if not isinstance(target, (str, bytes, os.PathLike)):
+        return
+    path = os.path.realpath(os.fsdecode(target))
+    if path.startswith(str(_COUNTED) + os.sep):
+        name = os.path.relpath(path, _COUNTED)
+        _counting[name] = _counting.get(name, 0) + 1
+
+
+def _build_counting_opens(out: Path) -> tuple[BuildResult, dict[str, int]]:
+    global _counting
+    sys.addaudithook(_count_opens)
+    _counting = {}
+    try:
+        # The library's defaults: one process (jobs=1), so every open is seen here.
+        result = build(EXAMPLE, out, cache=False)
+        return result, dict(_counting)
+    finally:
+        _counting = None
 
 
 @pytest.fixture(scope="session")
@@ -80,11 +114,10 @@ def example_build(tmp_path_factory: pytest.TempPathFactory) -> ExampleBuild:
         fcntl.flock(lock, fcntl.LOCK_EX)
         record = folder / "result.pickle"
         if not record.exists():
-            result = build(EXAMPLE, folder / "out", cache=False)
-            record.write_bytes(pickle.dumps(result))
-        loaded = pickle.loads(record.read_bytes())
+            record.write_bytes(pickle.dumps(_build_counting_opens(folder / "out")))
+        loaded, opened = pickle.loads(record.read_bytes())
     assert isinstance(loaded, BuildResult)
-    return ExampleBuild(out=folder / "out", result=loaded)
+    return ExampleBuild(out=folder / "out", result=loaded, opened=opened)
 
 
 @pytest.fixture

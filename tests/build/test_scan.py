@@ -3,55 +3,23 @@ scan, the binder and credit's page counts all use that one read."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
-
-import pytest
 
 from packetgen.support._read_once import facts_for, read_once, remember, remember_pages
 
-from ..conftest import EXAMPLE
-
-# Run in a child process: an audit hook cannot be removed once added.
-_COUNT_OPENS = """
-import collections, json, os, sys
-folder = os.path.realpath(sys.argv[1])
-opened = collections.Counter()
-def hook(event, args):
-    if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
-        path = os.path.realpath(os.fsdecode(args[0]))
-        if path.startswith(folder + os.sep):
-            opened[os.path.relpath(path, folder)] += 1
-sys.addaudithook(hook)
-import packetgen
-packetgen.build(os.path.join(folder, "packet.yaml"), sys.argv[2], cache=False, jobs=1)
-print(json.dumps(opened))
-"""
+from ..conftest import EXAMPLE, ExampleBuild
 
 
-@pytest.mark.slow
-def test_a_cold_build_opens_each_handout_once(tmp_path: Path) -> None:
-    folder = tmp_path / "packet"
-    shutil.copytree(EXAMPLE.parent, folder)
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    done = subprocess.run(
-        [sys.executable, "-c", _COUNT_OPENS, str(folder), str(tmp_path / "out")],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-    )
-    opened = json.loads(done.stdout.strip().splitlines()[-1])
+def test_a_cold_build_opens_each_handout_once(example_build: ExampleBuild) -> None:
+    # The shared example build (cold, one process) counted its opens.
+    folder = EXAMPLE.parent
     files = [
         str(p.relative_to(folder))
         for sub in ("handouts", "slides")
         for p in sorted((folder / sub).iterdir())
     ]
     assert len(files) >= 5
+    opened = example_build.opened
     assert {name: opened.get(name, 0) for name in files} == dict.fromkeys(files, 1)
 
 
