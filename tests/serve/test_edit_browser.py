@@ -7,6 +7,7 @@ a trainer sees and what lands in ``packet.yaml``.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -81,6 +82,21 @@ def drag(page: Any, handle: Any, target: Any) -> None:
     page.mouse.move(x, y - 10, steps=3)
     page.mouse.move(end["x"] + end["width"] / 2, end["y"] + 10, steps=5)
     page.mouse.up()
+
+
+def drop(page: Any, target: Any, path: Path) -> None:
+    """Drop the file ``path`` on ``target`` (dragenter, dragover, drop with its DataTransfer)."""
+    transfer = page.evaluate_handle(
+        """([b64, name]) => {
+            const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+            const data = new DataTransfer();
+            data.items.add(new File([bytes], name, {type: "application/pdf"}));
+            return data;
+        }""",
+        [base64.b64encode(path.read_bytes()).decode("ascii"), path.name],
+    )
+    for event in ("dragenter", "dragover", "drop"):
+        target.dispatch_event(event, {"dataTransfer": transfer})
 
 
 def save(page: Any) -> None:
@@ -163,8 +179,9 @@ def test_a_packet_made_in_the_browser_from_an_empty_folder(
     page.keyboard.type("Supporting Survivors")
     field(page, "inservices[1].id").fill("supporting-survivors")
 
-    # A handout by dropping the corpus PDF on the drop zone (its real file input).
-    second.get_by_label("Add a handout file").set_input_files(str(CORPUS / "redflags.pdf"))
+    # A handout by dropping the corpus PDF on the drop zone: a real drop event
+    # carrying the file, as a file manager sends it.
+    drop(page, second.locator(".drop-zone"), CORPUS / "redflags.pdf")
     expect(second.locator('[data-card="item"]')).to_have_count(1)
     expect(field(page, "inservices[1].items[0].file")).to_have_value("handouts/redflags.pdf")
     expect(second.get_by_text("The file has 1 page.")).to_be_visible()
