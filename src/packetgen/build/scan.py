@@ -17,7 +17,7 @@ from packetgen.build._cache import BuildCache, digest
 from packetgen.build.inputs import as_packet, merged_files
 from packetgen.build.keys import file_digest
 from packetgen.build.results import Reporter
-from packetgen.content.links import LinkTable, collect_links, register_handout_links
+from packetgen.content.links import LinkTable, collect_links, handout_links_numbered
 from packetgen.errors import HandoutError
 from packetgen.handouts._untagged import (
     KINDS,
@@ -74,6 +74,7 @@ def scan_handouts(
     opened, and an in-service with such a file is not cached.
     """
     scans: dict[str, Scan] = {}
+    found_links: dict[str, list[tuple[int, str]]] = {}
     for inservice in packet.inservices:
         files = merged_files(inservice)
         if not files:
@@ -108,9 +109,9 @@ def scan_handouts(
                 if inservice.id == keep:
                     scanned.keep(packet, inservice.id, binder)
                 store.put_json(key, found)
-        links = register_handout_links(packet, inservice.id, found["links"], links)
+        found_links[inservice.id] = found["links"]
         scans[inservice.id] = Scan(found["warnings"], found["untagged"])
-    return scans, links
+    return scans, handout_links_numbered(packet, found_links, links)
 
 
 def scan_warnings(

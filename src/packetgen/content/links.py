@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -36,6 +36,7 @@ __all__ = [
     "LinkRef",
     "LinkTable",
     "collect_links",
+    "handout_links_numbered",
     "item_url",
     "register_handout_links",
     "short_url",
@@ -407,9 +408,26 @@ def register_handout_links(
     how many (and the first few), and at most :data:`MAX_LINKS_PER_HANDOUT`
     links of one file and :data:`MAX_HANDOUT_LINKS` of all files are numbered.
     """
-    if not found:
+    return handout_links_numbered(packet, {inservice_id: found}, links)
+
+
+def handout_links_numbered(
+    packet: Packet, found: Mapping[str, Sequence[tuple[int, str]]], links: LinkTable
+) -> LinkTable:
+    """:func:`register_handout_links` for several in-services at once, in the
+    order of ``found`` (packet order): one copy of the table for them all."""
+    if not any(found.values()):
         return links
     links = copy.deepcopy(links)
+    for inservice_id, pairs in found.items():
+        _number_handout_links(packet, inservice_id, pairs, links)
+    return links
+
+
+def _number_handout_links(
+    packet: Packet, inservice_id: str, found: Sequence[tuple[int, str]], links: LinkTable
+) -> None:
+    # Changes ``links``: only ever the copy handout_links_numbered made.
     index = packet.inservice_index(inservice_id)
     inservice = packet.inservices[index]
     by_item: dict[int, list[str]] = {}
@@ -439,7 +457,6 @@ def register_handout_links(
         if message:
             place = ":".join(str(p) for p in where if p is not None)
             links.warnings.append(f"{place}: {field_path}: {message}")
-    return links
 
 
 def _handout_links_warning(
