@@ -37,12 +37,13 @@ def test_check_example_summary_matches_the_seed(
     assert code == 0, err
     assert err == ""
     assert out.splitlines()[0] == f"{EXAMPLE}: OK"
-    assert "5 in-services, 22 items, 8 links, 5 handout files, 10 hours" in out
+    assert "5 in-services, 23 items, 9 links, 6 handout files, 10 hours" in out
     assert (
-        "Items by kind: article 8, recording 2, handout 4, presentation 1, film 1,"
+        "Items by kind: article 8, recording 2, handout 4, presentation 2, film 1,"
         " campaign 1, link 2, note 3"
     ) in out
-    assert re.search(r"csec-understanding\s+2018-03-12\s+1\.5\s+3\s+2\s+2", out)
+    # 3 links: the two of the spec and the one inside its session handout.
+    assert re.search(r"csec-understanding\s+2018-03-12\s+1\.5\s+3\s+3\s+2", out)
 
 
 SEED_RESOURCES = ROOT / "tests" / "data" / "seed-resources.yaml"

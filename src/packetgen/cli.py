@@ -169,6 +169,13 @@ def init(directory: Path, force: bool) -> None:
 )
 @limit_options("the build")
 @click.option(
+    "--pdf-a",
+    "pdf_a",
+    is_flag=True,
+    help="Make every PDF an archival PDF (PDF/A-2b) too, as `archival: pdf/a-2b` in the spec"
+    " does: for training records kept for years.",
+)
+@click.option(
     "--verify",
     "verify_after",
     is_flag=True,
@@ -200,6 +207,7 @@ def build(
     max_memory: int,
     verify_after: bool,
     verify_photocopies: int | None,
+    pdf_a: bool,
 ) -> None:
     """Build SPEC into PDFs and HTML in the --out folder.
 
@@ -226,6 +234,7 @@ def build(
             progress=progress,
             jobs=jobs or command_jobs(),
             cache=not no_cache,
+            archival=pdf_a,
         )
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from packetgen.content.addresses import short_url
 from packetgen.content.links import (
     MAX_HANDOUT_LINKS,
     MAX_LINKS_PER_HANDOUT,
@@ -14,7 +15,6 @@ from packetgen.content.links import (
     collect_links,
     item_url,
     register_handout_links,
-    short_url,
 )
 from packetgen.errors import SpecError
 from packetgen.spec.loader import packet_from_data

@@ -73,7 +73,12 @@ def assemble(
 ) -> tuple[bytes, int]:
     """The book: front matter, then every part with its part number stamped on."""
     front = _front(packet, links, theme, parts)
-    front_pdf = front.write(identifier=b"front")
+    # Archival is asked for only when wanted: an ordinary build writes exactly as before.
+    front_pdf = (
+        front.write(identifier=b"front", archival=True)
+        if packet.archival
+        else front.write(identifier=b"front")
+    )
     front_reader = PdfReader(io.BytesIO(front_pdf))
     front_pages = len(front_reader.pages)
     # The first part starts on a right-hand page, as its binder does.
@@ -94,7 +99,11 @@ def assemble(
     own_stamps: dict[tuple[str, str, str], _Stamps] = {
         (packet.paper, theme.name, packet.language): stamps
     }
-    book.add(front_reader, 0, annotations=_contents_links(front, front_reader, book, starts))
+    contents_links = _contents_links(front, front_reader, book, starts)
+    if packet.archival:
+        for link in (a for page in contents_links.values() for a in page):
+            link[NameObject("/F")] = NumberObject(4)  # printable, as PDF/A wants every link
+    book.add(front_reader, 0, annotations=contents_links)
     del front_reader
     if filler:
         book.add_blank(front_pages, stamps.blank(), PAPER_PT[packet.paper])

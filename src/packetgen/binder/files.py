@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from packetgen.binder.bind import Bound, bind_inservice
-from packetgen.binder.opening import open_inservice_handouts
+from packetgen.binder.opening import handout_links, open_inservice_handouts
 from packetgen.content.links import collect_links, register_handout_links
 from packetgen.errors import OptionError
 from packetgen.handouts._untagged import advice, untagged_handouts
@@ -65,11 +65,12 @@ def bind_files(
     doc = SourceDoc(data={k: v for k, v in spec.items() if v is not None})
     packet = validate(doc, name="<bind_files>", folder=folder, source=folder / "<bind_files>")
     binder = open_inservice_handouts(packet, "binder")
-    links = register_handout_links(packet, "binder", binder.found_links, collect_links(packet))
+    found, notes = handout_links(packet, "binder", binder)
+    links = register_handout_links(packet, "binder", found, collect_links(packet))
     bound = bind_inservice(packet, links, load_theme(packet.theme, folder), binder)
     write_bytes_atomic(Path(output), bound.data)
     # No spec to acknowledge them in and no `check -v` to ask: one line per file.
     untagged = [
         f"{h.file}: {advice(h.kind)}" for h in untagged_handouts(packet, "binder", binder.untagged)
     ]
-    return replace(bound, warnings=(*binder.warnings, *untagged, *bound.warnings))
+    return replace(bound, warnings=(*binder.warnings, *notes, *untagged, *bound.warnings))

@@ -187,6 +187,7 @@ def _draw_handout(
                     # Two copies of one form must not share values: its fields
                     # become kids of a field named after the in-service and item.
                     field_prefix=prefix,
+                    turn=cell.turn,  # a landscape page printed sideways (plan_cells)
                 )
             except Exception as exc:
                 raise HandoutError(

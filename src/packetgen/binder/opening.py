@@ -21,11 +21,13 @@ from packetgen.errors import HandoutError
 from packetgen.handouts._untagged import UntaggedKind
 from packetgen.handouts.located import located_error
 from packetgen.handouts.open import OpenedHandout, open_handout
+from packetgen.handouts.text_urls import text_urls
+from packetgen.pdf.archival import handout_problems
 from packetgen.spec._sources import dotted
 from packetgen.spec.models import Packet
 from packetgen.support._read_once import facts_for
 
-__all__ = ["language_name", "open_inservice_handouts"]
+__all__ = ["handout_links", "language_name", "open_inservice_handouts"]
 
 
 # The scan stage and the binder open the same handouts in one process: the last
@@ -51,6 +53,40 @@ def open_inservice_handouts(packet: Packet, inservice_id: str, *, collect: bool 
     if binder.problems and not collect:
         raise binder.problems[0][1]
     return binder
+
+
+def handout_links(
+    packet: Packet, inservice_id: str, binder: Binder
+) -> tuple[list[tuple[int, str]], list[str]]:
+    """The binder's links found in handouts with the addresses printed in their
+    text added, and the notes about pages that were not searched.
+
+    Each item's link annotations come first, then what its files' text
+    prints, file by file: the numbers of links a handout already had codes for
+    do not move when its printed addresses are added. The numbering
+    (:func:`~packetgen.content.links.handout_links_numbered`) takes each
+    address once however spelled.
+    """
+    index = packet.inservice_index(inservice_id)
+    by_item: dict[int, list[str]] = {}
+    for j, url in binder.found_links:
+        by_item.setdefault(j, []).append(url)
+    notes: list[str] = []
+    for plan in binder.handouts:
+        printed = text_urls(plan.opened)
+        by_item.setdefault(plan.item_index, []).extend(printed.urls)
+        if printed.notes:
+            loc: tuple[str | int, ...] = ("inservices", index, "items", plan.item_index)
+            loc += (
+                ("file",)
+                if plan.translation is None
+                else ("translations", plan.translation, "file")
+            )
+            label = f"{packet.where(*loc)}: {dotted(loc)}: {plan.file}"
+            notes.extend(f"{label}: {note}" for note in printed.notes)
+    # Items in packet order, as the binder found them.
+    ordered = [(j, url) for j in sorted(by_item) for url in by_item[j]]
+    return ordered, notes
 
 
 def handout_bytes(path: Path) -> bytes:
@@ -96,7 +132,7 @@ def _open_handouts(packet: Packet, inservice_id: str) -> Binder:
                 language=file.language,
                 translation=file.translation,
             )
-            plan.pages = plan_cells(opened, layout, packet.paper)
+            plan.pages = plan_cells(opened, layout, packet.paper, item.file_options.orientation)
             plans.append(plan)
     return Binder(inservice_id, plans, warnings, digest.digest(), found, untagged, problems)
 
@@ -154,7 +190,7 @@ def _open_item(
             message = f"the environment variable {env} is not set"
             raise located_error(packet, loc, file.path, message, item=file.title)
     try:
-        return open_handout(
+        opened = open_handout(
             packet.folder / file.path,
             item=file.title,
             pages=item.file_options.pages if own else None,
@@ -165,6 +201,19 @@ def _open_item(
         raise located_error(packet, loc, file.path, exc.detail, item=file.title) from None
     except ValueError as exc:  # page selection
         raise located_error(packet, loc, file.path, str(exc), item=file.title) from None
+    if packet.archival:
+        # Refused here, where check opens handouts too: a binder that claims
+        # PDF/A and is not would be found out only when the fonts are gone.
+        problems = handout_problems(list(opened.pages))
+        if problems:
+            message = (
+                f"cannot go into an archival (PDF/A) binder: {'; '.join(problems)}. Export"
+                " it again as PDF/A from the program that made it (in LibreOffice or Word:"
+                " Export as PDF with the PDF/A option), or turn archival off (remove"
+                " `archival:` from the spec, or build without --pdf-a)"
+            )
+            raise located_error(packet, loc, file.path, message, item=file.title)
+    return opened
 
 
 def _untagged_kind(opened: OpenedHandout) -> UntaggedKind:

@@ -3,16 +3,25 @@
 A handout is laid out into output pages of *cells* (one page 1-up, or 2, 3,
 4 or 6 slides a page) inside the margins that hold the running header and
 footer, so a handout never sits under them.
+
+A landscape page printed one to a page may be *turned*: the sheet stays
+upright (the binder is punched, printed on both sides and read upright), the
+page is drawn sideways into the handout area, its top toward the left edge
+(``placement.quarter_turn``), and the header and footer stay where they are
+on every other page. The reader turns the binder for that page's content only,
+and still finds the page number and title where they always are while
+leafing through. Slides several to a page are never turned.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 from pypdf import PageObject
 
-from packetgen.binder.placement import Rect, displayed_size
+from packetgen.binder.placement import Rect, displayed_size, quarter_turn
 from packetgen.errors import HandoutError
 from packetgen.handouts._untagged import UntaggedKind
 from packetgen.handouts.open import OpenedHandout
@@ -26,9 +35,14 @@ __all__ = [
     "Binder",
     "Cell",
     "HandoutPlan",
+    "Orientation",
     "area",
     "plan_cells",
 ]
+
+
+Orientation = Literal["fit", "turn"] | None
+"""An item's ``orientation``; None: each landscape page turns when that prints it larger."""
 
 
 PT_PER_MM = 72 / 25.4
@@ -59,6 +73,12 @@ _LABEL_PT = 13.0
 _GAP_PT = 14.0
 
 
+_TURN_GAIN = 1.05
+"""By default a landscape page is turned only when that prints it at least 5 % larger:
+a nearly square page gains less than anyone could see, and would still make
+the reader turn the binder."""
+
+
 @dataclass(frozen=True)
 class Cell:
     """Where one source page goes, in points from the handout area's top left."""
@@ -73,6 +93,9 @@ class Cell:
     """The slide's number in its file, printed under it (n-up layouts)."""
     notes: Rect | None
     """Area for ruled note lines (3-up), same coordinates."""
+    turn: int = 0
+    """Degrees clockwise the page is drawn turned beyond its own ``/Rotate`` (0: upright;
+    ``width`` and ``height`` are then of the turned page)."""
 
 
 @dataclass
@@ -130,8 +153,23 @@ def _fit(box_w: float, box_h: float, page: PageObject) -> tuple[float, float]:
     return src_w * scale, src_h * scale
 
 
-def plan_cells(opened: OpenedHandout, layout: str, paper: str) -> list[list[Cell]]:
-    """Split the handout's pages into output pages of cells for ``layout``."""
+def _turned(box_w: float, box_h: float, page: PageObject, orientation: Orientation) -> bool:
+    """Whether a page printed one to a page is drawn sideways (see the module's notes)."""
+    src_w, src_h = displayed_size(page)
+    if orientation == "fit" or src_w <= src_h:
+        return False  # a portrait (or square) page is never turned
+    if orientation == "turn":
+        return True
+    upright = min(box_w / src_w, box_h / src_h)
+    sideways = min(box_w / src_h, box_h / src_w)
+    return sideways >= upright * _TURN_GAIN
+
+
+def plan_cells(
+    opened: OpenedHandout, layout: str, paper: str, orientation: Orientation = None
+) -> list[list[Cell]]:
+    """Split the handout's pages into output pages of cells for ``layout``; with 1-up,
+    landscape pages are turned as ``orientation`` says."""
     width, height = area(paper)
     per_page = SLOTS_PER_PAGE[layout]
     pages: list[list[Cell]] = []
@@ -142,8 +180,13 @@ def plan_cells(opened: OpenedHandout, layout: str, paper: str) -> list[list[Cell
             page = opened.pages[index]
             number = opened.source_page_numbers[index]
             if layout == "1-up":
-                w, h = _fit(width, height, page)
-                cells.append(Cell((width - w) / 2, 0.0, w, h, index, None, None))
+                if _turned(width, height, page, orientation):
+                    h, w = _fit(height, width, page)  # fitted sideways: the area's axes swap
+                    turn = quarter_turn(page)
+                else:
+                    w, h = _fit(width, height, page)
+                    turn = 0
+                cells.append(Cell((width - w) / 2, 0.0, w, h, index, None, None, turn))
                 continue
             columns = 1 if layout in ("2-up", "3-up") else 2
             rows = math.ceil(per_page / columns)

@@ -28,6 +28,7 @@ from pypdf.generic import (
 )
 
 from packetgen.pdf._join import Copy, RawObjects, Sink, name_tree, number_tree
+from packetgen.pdf.archival import indirect_streams
 from packetgen.pdf.metadata import catalog_entries, document_info
 from packetgen.spec.models import Packet
 
@@ -312,8 +313,9 @@ class Volume:
                 NameObject("/PageLabels"): sink.add(labels),
             }
         )
-        for key, value in catalog_entries(packet, title=packet.title).items():
-            catalog[NameObject(key)] = sink.add(value) if key == "/Metadata" else value
+        subject = packet.subtitle or packet.title
+        for key, value in catalog_entries(packet, title=packet.title, subject=subject).items():
+            catalog[NameObject(key)] = indirect_streams(value, sink.add)
         if self.names:
             ordered = sorted(self.names, key=lambda pair: str(pair[0]))
             flat = ArrayObject(x for pair in ordered for x in pair)
@@ -326,9 +328,7 @@ class Volume:
         info = DictionaryObject(
             {
                 NameObject(key): create_string_object(value)
-                for key, value in document_info(
-                    packet, title=packet.title, subject=packet.subtitle or packet.title
-                ).items()
+                for key, value in document_info(packet, title=packet.title, subject=subject).items()
             }
         )
         sink.close(sink.add(catalog), sink.add(info), seed)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packetgen.content.credit import InServiceHours, packet_hours
-from packetgen.content.links import collect_links
+from packetgen.content.links import LinkTable, collect_links
 from packetgen.spec.models import ITEM_KINDS, Packet
 from packetgen.text.i18n import has_catalog
 
@@ -24,7 +24,9 @@ def _hours(value: float) -> str:
 
 def format_check(result: CheckResult, spec: Path, *, verbose: bool = False) -> str:
     """The summary of a packet that passed :func:`packetgen.check`, its warnings after it."""
-    return format_summary(result.packet, spec, warning_lines(result, verbose=verbose))
+    return format_summary(
+        result.packet, spec, warning_lines(result, verbose=verbose), links=result.links
+    )
 
 
 def warning_lines(result: CheckResult, *, verbose: bool = False) -> list[str]:
@@ -78,12 +80,21 @@ def format_problems(problems: Sequence[str]) -> str:
     return "\n".join([head, *(f"  {p}" for p in problems)])
 
 
-def format_summary(packet: Packet, spec: Path, tail: Sequence[str] | None = None) -> str:
+def format_summary(
+    packet: Packet,
+    spec: Path,
+    tail: Sequence[str] | None = None,
+    *,
+    links: LinkTable | None = None,
+) -> str:
     """Describe what the spec holds: in-services, items per kind, links, files, hours.
 
-    ``tail`` is printed last, line by line; by default the spec's own link warnings.
+    ``tail`` is printed last, line by line; by default the link warnings.
+    ``links`` are the links as the build numbers them (the check's, with the
+    links inside handouts, so that ``check``, ``links`` and ``build`` give one
+    count); without it, the spec's own links.
     """
-    table = collect_links(packet)
+    table = links if links is not None else collect_links(packet)
     credit = packet_hours(packet)
     kinds: Counter[str] = Counter(item.kind for s in packet.inservices for item in s.items)
     files = packet.file_items()

@@ -70,6 +70,9 @@ class CheckResult:
     """Per language, the printed texts its catalog lacks: they print in English."""
     located: list[LocatedProblem] = field(default_factory=list)
     """:attr:`problems` again, each with its field path."""
+    links: LinkTable | None = None
+    """Every link as the build numbers it, the links inside handouts included
+    (what ``packetgen links`` lists): the summary counts these."""
 
     @property
     def untagged_warning(self) -> str | None:
@@ -147,6 +150,7 @@ def check(
         untagged,
         {language: sorted(texts) for language, texts in sorted(fallbacks.items()) if texts},
         list(located.values()),
+        links,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 __all__ = [
+    "ARCHIVAL",
     "COMMAND_MAX_MEMORY_MB",
     "COMMAND_TIMEOUT",
     "JOBS",
@@ -20,6 +21,9 @@ __all__ = [
     "command_jobs",
 ]
 
+ARCHIVAL = False
+"""Whether :func:`build` makes every PDF PDF/A-2b even when the spec does not ask
+(``archival: pdf/a-2b``); off, the outputs are exactly as without the option."""
 JOBS = 1
 """In-services :func:`build` lays out at once: this process only, no worker processes."""
 TIMEOUT: float | None = None

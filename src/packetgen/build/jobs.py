@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from packetgen.build.inputs import as_packet, select_inservices
 from packetgen.build.scan import packet_links, scanned
@@ -19,6 +19,9 @@ from packetgen.render.themes import Theme, load_theme
 from packetgen.spec.models import Packet
 from packetgen.support._atomic import write_failed
 from packetgen.support._isolation import exit_if_orphaned
+
+if TYPE_CHECKING:
+    from packetgen.render.offered import OfferedFile
 
 __all__ = ["Context", "Done", "Job", "render_html", "run_job"]
 
@@ -50,6 +53,8 @@ class Job:
     name: str
     """Output file name."""
     key: str = ""
+    offered: tuple[OfferedFile, ...] = ()
+    """An HTML page's files beside it (written by the build, not the job)."""
 
     @property
     def shown(self) -> str:
@@ -83,6 +88,7 @@ def _lay_out(context: Context, job: Job, target: Path) -> tuple[int | None, tupl
             job.inservice_id,
             links=context.links,
             theme=context.theme_for(job.inservice_id),
+            offered=job.offered,
         )
         exit_if_orphaned()
         target.write_bytes(html.encode("utf-8"))
@@ -122,8 +128,13 @@ def render_html(
     *,
     links: LinkTable | None = None,
     theme: Theme | None = None,
+    offered: tuple[OfferedFile, ...] = (),
 ) -> str:
-    """The standalone HTML page of one in-service (the first when not given)."""
+    """The standalone HTML page of one in-service (the first when not given).
+
+    ``offered``: the files the build writes beside it (``<id>_files/``); without
+    them the page names each handout's file as in the printed binder.
+    """
     # Imported here: Jinja2 and the templates are not needed by a rebuild the
     # cache serves.
     from packetgen.render.document import document_view
@@ -135,5 +146,5 @@ def render_html(
     select_inservices(packet, [target])
     packet = packet.for_inservice(target)
     theme = theme or load_theme(packet.theme, packet.folder)
-    view = document_view(packet, links, theme, mode="screen", inservice_id=target)
+    view = document_view(packet, links, theme, mode="screen", inservice_id=target, offered=offered)
     return render_document(view, theme)

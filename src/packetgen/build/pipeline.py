@@ -46,6 +46,7 @@ from packetgen.content.credit import packet_hours
 from packetgen.content.links import collect_links
 from packetgen.errors import BuildError, LimitError
 from packetgen.handouts._conversions import converted_documents
+from packetgen.pdf.archival import ARCHIVAL_LEVEL
 from packetgen.render.themes import load_theme
 from packetgen.spec.models import Packet
 from packetgen.support._atomic import Staging
@@ -78,6 +79,7 @@ def build(
     cache: bool = True,
     timeout: float | None = defaults.TIMEOUT,
     max_memory: int | None = defaults.MAX_MEMORY,
+    archival: bool = defaults.ARCHIVAL,
 ) -> BuildResult:
     """Build the packet's outputs into ``out_dir``.
 
@@ -93,6 +95,9 @@ def build(
     With ``timeout`` (seconds) or ``max_memory`` (bytes) the whole build runs
     in a separate worker process that is stopped at the limit, raising
     :class:`~packetgen.errors.LimitError`: use both for untrusted input.
+
+    ``archival`` makes every PDF also PDF/A-2b whatever the spec's ``archival``
+    says (``packetgen build --pdf-a``).
     """
     options = {
         "paper": paper,
@@ -102,6 +107,7 @@ def build(
         "strict": strict,
         "jobs": jobs,
         "cache": cache,
+        "archival": archival,
     }
     if timeout is None and max_memory is None:
         return _build(packet_or_path, out_dir, progress=progress, **options)  # type: ignore[arg-type]
@@ -152,11 +158,15 @@ def _build(
     progress: Progress | None,
     jobs: int,
     cache: bool,
+    archival: bool,
 ) -> BuildResult:
     # One budget for what all the handouts of this build unpack to, together.
     with decoding_budget(), read_once(), scanned:
         out = Path(out_dir)
         packet = with_overrides(as_packet(packet_or_path), paper, theme)
+        if archival and packet.archival is None:
+            # A packet setting like the others: the cache keys and every stage see it.
+            packet = packet.model_copy(update={"archival": ARCHIVAL_LEVEL})
         selected = select_inservices(packet, only)
         say = Reporter(progress, output_count(packet, selected, format, whole=only is None))
         refuse_overwriting_inputs(packet, out, selected)

@@ -1,6 +1,10 @@
 """The handout scan: every handout of the packet opened before layout, in packet
 order, to number the links inside them and collect their warnings.
 
+The links of a handout are its link annotations and the web addresses printed
+in its text (:mod:`packetgen.handouts.text_urls`), read from the pages the
+binder opened: the file is not read again.
+
 What it learns is cached by file content; a build of one in-service keeps the
 handouts it opened for that in-service's binder (:data:`scanned`).
 """
@@ -83,8 +87,10 @@ def scan_handouts(
         view = packet.for_inservice(inservice.id)
         key = digest(
             "scan",
+            _SCAN_FORMAT,
             __version__,
             view.paper,
+            view.archival or "",  # an archival binder refuses some handouts
             json.dumps([item.model_dump(mode="json") for item in inservice.items]),
             *(file_digest(packet, file) for file in files),
         )
@@ -94,12 +100,13 @@ def scan_handouts(
         if found is None:
             say.note(f"Opening the handouts of {inservice.id}")
             # Imported here: see jobs._lay_out for why.
-            from packetgen.binder.opening import open_inservice_handouts
+            from packetgen.binder.opening import handout_links, open_inservice_handouts
 
             binder = open_inservice_handouts(view, inservice.id, collect=problems is not None)
+            links_found, text_notes = handout_links(packet, inservice.id, binder)
             found = {
-                "links": binder.found_links,
-                "warnings": binder.warnings,
+                "links": links_found,
+                "warnings": [*binder.warnings, *text_notes],
                 "untagged": binder.untagged,
             }
             if binder.problems:
@@ -112,6 +119,11 @@ def scan_handouts(
         found_links[inservice.id] = found["links"]
         scans[inservice.id] = Scan(found["warnings"], found["untagged"])
     return scans, handout_links_numbered(packet, found_links, links)
+
+
+_SCAN_FORMAT = "text-urls-1"
+"""Part of the scan's cache key: what a scan finds changed (printed addresses
+count as links since text-urls-1), so scans kept before are not used."""
 
 
 def scan_warnings(

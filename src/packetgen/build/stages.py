@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from packetgen.build._cache import BuildCache
+from packetgen.build._offered import stage_offered_files
 from packetgen.build.jobs import Context, Done, Job
 from packetgen.build.keys import book_key, inservice_key, kit_key
 from packetgen.build.results import BuildResult, OutputFile, Reporter
@@ -125,7 +126,7 @@ def write_short_links(run: Run) -> None:
 
 
 def lay_out_pages(run: Run, selected: list[str]) -> None:
-    """``<id>.html`` for each selected in-service."""
+    """``<id>.html`` for each selected in-service, and ``<id>_files/`` beside it."""
     context, staging, result = run.context, run.staging, run.result
     jobs = [
         Job(
@@ -133,6 +134,7 @@ def lay_out_pages(run: Run, selected: list[str]) -> None:
             inservice_id,
             f"{inservice_id}.html",
             key=inservice_key(context, inservice_id, "html"),
+            offered=stage_offered_files(context, staging, run.store, inservice_id),
         )
         for inservice_id in selected
     ]

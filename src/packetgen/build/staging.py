@@ -100,6 +100,14 @@ def refuse_overwriting_inputs(packet: Packet, out: Path, selected: list[str]) ->
             raise OutputError(
                 f"the output {out / name} would overwrite an input file; choose another -o folder"
             )
+    for inservice_id in selected:
+        # An HTML page's files folder is replaced whole, as the short links' is.
+        folder = (out / f"{inservice_id}_files").resolve()
+        if any(path.is_relative_to(folder) for path in inputs):
+            raise OutputError(
+                f"the output folder {out / inservice_id}_files would replace input files"
+                " that are inside it; choose another -o folder"
+            )
     if packet.short_links is not None:
         # The short-links folder is replaced whole: nothing of the packet may live in it.
         folder = (out / SHORT_LINKS_FOLDER).resolve()

@@ -18,8 +18,9 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from packetgen.content.addresses import comparable, short_url
 from packetgen.content.qr import DEFAULT_MODULE_MM, ErrorCorrection, QRCode, make_qr, symbol_size
 from packetgen.errors import Problem, QRCapacityError, SpecError
 from packetgen.spec.models import Packet, start_seconds
@@ -39,7 +40,6 @@ __all__ = [
     "handout_links_numbered",
     "item_url",
     "register_handout_links",
-    "short_url",
     "starts_in_link",
 ]
 
@@ -123,6 +123,8 @@ class LinkTable:
     handout_links: int = 0
     """Links numbered because a handout had them (not the spec): see MAX_HANDOUT_LINKS."""
     _by_url: dict[str, LinkRef] = field(default_factory=dict)
+    _by_key: dict[str, LinkRef] = field(default_factory=dict)
+    """The links by :func:`comparable` form, for links found in handouts."""
     _short_names: set[str] = field(default_factory=set)
 
     def add(
@@ -165,6 +167,7 @@ class LinkTable:
             )
             self.links.append(ref)
             self._by_url[url] = ref
+            self._by_key.setdefault(comparable(url), ref)
             if self.short_base is None and ref.size_mm > LARGE_CODE_MM:
                 place = ":".join(str(p) for p in where if p is not None)
                 self.warnings.append(
@@ -192,6 +195,10 @@ class LinkTable:
 
     def get(self, url: str) -> LinkRef | None:
         return self._by_url.get(url)
+
+    def same(self, url: str) -> LinkRef | None:
+        """The link numbered for ``url`` or for another spelling of it (see :func:`comparable`)."""
+        return self._by_url.get(url) or self._by_key.get(comparable(url))
 
     def for_inservice(self, inservice_id: str) -> list[LinkRef]:
         return [ref for ref in self.links if any(s.inservice == inservice_id for s in ref.sources)]
@@ -271,73 +278,6 @@ def starts_in_link(item: Any) -> bool:
     return item_url(item) != original
 
 
-def short_url(url: str) -> str:
-    """The URL as a person would type it: no scheme, no ``www.``, no lone slash."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").removeprefix("www.")
-    if parts.port:
-        host += f":{parts.port}"
-    rest = parts.path if parts.path not in ("", "/") else ""
-    if parts.query:
-        rest += "?" + parts.query
-    if parts.fragment:
-        rest += "#" + parts.fragment
-    return host + rest
-
-
-# RFC 3986: what may stay unescaped in each part ("%" too: existing escapes stay).
-_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
-_QUERY_SAFE = _PATH_SAFE + "?"
-
-
-def to_uri(url: str) -> str:
-    """The ASCII form of an http(s) URL, for link annotations and ``href`` attributes.
-
-    QR codes carry the URL exactly as the trainer wrote it (UTF-8): every
-    phone scanner opens ``https://straße.de/`` correctly. A PDF link must be
-    7-bit ASCII, so there a non-ASCII host becomes its IDNA-2008 A-label
-    (``straße.de`` → ``xn--strae-oqa.de``) and everything else is
-    percent-encoded. Python's built-in ``idna`` codec is not used: it
-    implements IDNA 2003, which maps ``ß`` to ``ss`` and would send the
-    reader to ``strasse.de``, a different domain.
-    """
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    labels = []
-    for label in host.split("."):
-        if label.isascii():
-            labels.append(label)
-        else:
-            # NFC and lower case, as UTS 46 does for the names people type;
-            # str.casefold is not used, it too turns ß into ss.
-            normal = unicodedata.normalize("NFC", label).lower()
-            labels.append("xn--" + normal.encode("punycode").decode("ascii"))
-    netloc = ".".join(labels)
-    if ":" in netloc:  # an IPv6 literal
-        netloc = f"[{netloc}]"
-    try:
-        port = parts.port
-    except ValueError:  # not a number or out of range: keep it as written
-        port = None
-        netloc += ":" + quote(parts.netloc.rpartition(":")[2], safe="")
-    if port is not None:
-        netloc += f":{port}"
-    if parts.username is not None:
-        userinfo = quote(parts.username, safe="!$&'()*+,;=-._~%")
-        if parts.password is not None:
-            userinfo += ":" + quote(parts.password, safe="!$&'()*+,;=-._~%")
-        netloc = f"{userinfo}@{netloc}"
-    return urlunsplit(
-        (
-            parts.scheme.lower(),
-            netloc,
-            quote(parts.path, safe=_PATH_SAFE),
-            quote(parts.query, safe=_QUERY_SAFE),
-            quote(parts.fragment, safe=_QUERY_SAFE),
-        )
-    )
-
-
 def collect_links(packet: Packet) -> LinkTable:
     """Number every URL of ``packet`` in reading order and make its QR code."""
     short_base = packet.short_links
@@ -403,7 +343,10 @@ def register_handout_links(
     """``links`` with the web links found inside an in-service's handouts numbered
     after them: a new table (``links`` itself is not changed).
 
-    ``found`` is (item index, URL) in page order. A handout's links were not
+    ``found`` is (item index, URL) in page order: the handouts' link
+    annotations and the addresses printed in their text alike. Two spellings
+    of one address (see :func:`comparable`) are one link, numbered once, as the
+    spec or the handout first wrote it. A handout's links were not
     written by the trainer, so each one that adds links gets a warning naming
     how many (and the first few), and at most :data:`MAX_LINKS_PER_HANDOUT`
     links of one file and :data:`MAX_HANDOUT_LINKS` of all files are numbered.
@@ -438,7 +381,14 @@ def _number_handout_links(
         field_path = f"inservices[{index}].items[{j}].file"
         where = packet.locate("inservices", index, "items", j, "file")
         source = LinkSource(inservice.id, item.title, field_path)
-        distinct = list(dict.fromkeys(urls))
+        # Each address once, as the table already has it or as first found.
+        spelled: dict[str, str] = {}
+        for url in urls:
+            key = comparable(url)
+            if key not in spelled:
+                known = links.same(url)
+                spelled[key] = known.url if known is not None else url
+        distinct = list(spelled.values())
         room = max(0, MAX_HANDOUT_LINKS - links.handout_links)
         added: list[str] = []
         left_out = 0

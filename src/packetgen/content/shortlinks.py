@@ -24,7 +24,8 @@ import io
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from packetgen.content.links import LinkTable, to_uri
+from packetgen.content.addresses import to_uri
+from packetgen.content.links import LinkTable
 from packetgen.support._csv import csv_cell
 
 __all__ = ["FOLDER", "Redirect", "redirect_files", "redirects"]

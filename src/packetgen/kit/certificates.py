@@ -19,8 +19,8 @@ from pathlib import Path
 from markupsafe import Markup
 
 from packetgen._version import __version__
+from packetgen.content.addresses import short_url, to_uri
 from packetgen.content.credit import inservice_hours
-from packetgen.content.links import short_url, to_uri
 from packetgen.content.qr import DEFAULT_MODULE_MM, make_qr
 from packetgen.errors import CertificateError, LimitError, OutputError
 from packetgen.kit.signature import (
@@ -286,6 +286,8 @@ def certificates_pdf(
         stylesheets=[theme.print_css],
     )
     seed = hashlib.sha256(html.encode("utf-8")).hexdigest().encode("ascii")[:32]
+    if packet.archival:
+        return layout.write(identifier=seed, archival=True)
     return layout.write(identifier=seed)
 
 

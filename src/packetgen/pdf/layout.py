@@ -20,6 +20,9 @@ from packetgen.errors import BuildError
 __all__ = ["NO_MARGIN_BOXES", "Layout", "layout_html"]
 
 PDF_VARIANT = "pdf/ua-1"
+ARCHIVAL_VARIANT = "pdf/a-2b"
+"""With ``archival``: WeasyPrint's PDF/A-2b (output intent, printable links, XMP),
+tagged as for PDF/UA-1, whose identification is added to the XMP (``_archival_xmp``)."""
 
 # Margin boxes are switched off: packetgen's documents get their running
 # header and footer as stamps after layout (see ``_stamps``).
@@ -62,13 +65,53 @@ class Layout:
                 found.setdefault(name, (index, tuple(box)))
         return found
 
-    def write(self, *, identifier: bytes, tagged: bool = True) -> bytes:
+    def write(self, *, identifier: bytes, tagged: bool = True, archival: bool = False) -> bytes:
+        """The PDF: tagged PDF/UA-1, or untagged (stamps); with ``archival`` also PDF/A-2b."""
         options: dict[str, Any] = {"pdf_identifier": identifier}
-        if tagged:
+        if archival:
+            options["pdf_variant"] = ARCHIVAL_VARIANT
+            options["pdf_tags"] = tagged
+        elif tagged:
             options["pdf_variant"] = PDF_VARIANT
-        data = self.document.write_pdf(**options)
+        metadata = self.document.metadata
+        if archival and tagged:
+            self.document.metadata = _archival_xmp(metadata)
+        try:
+            data = self.document.write_pdf(**options)
+        finally:
+            self.document.metadata = metadata
         assert isinstance(data, bytes)
         return data
+
+
+def _archival_xmp(metadata: Any) -> Any:
+    """A copy of WeasyPrint's document metadata whose XMP declares PDF/UA-1 beside
+    PDF/A-2b: WeasyPrint writes one identification per variant, and a file that is
+    both must say both (with the extension schema PDF/A wants for ``pdfuaid``)."""
+    import copy
+    from xml.etree.ElementTree import SubElement, fromstring, register_namespace, tostring
+
+    from packetgen.pdf.metadata import PDFUA_EXTENSION, XMP_EXTENSION_NAMESPACES
+
+    for prefix, uri in XMP_EXTENSION_NAMESPACES.items():
+        # The prefixes PDF/A names for its extension schemas, not ElementTree's ns0…
+        register_namespace(prefix, uri)
+
+    class ArchivalXmp(type(metadata)):  # type: ignore[misc]  # WeasyPrint is untyped
+        def generate_rdf_metadata(self, variant: str, version: int, conformance: Any) -> bytes:
+            rdf = super().generate_rdf_metadata(variant, version, conformance)
+            assert isinstance(rdf, bytes)
+            ns = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+            tree = fromstring(rdf)
+            identification = SubElement(tree, f"{{{ns}}}Description")
+            identification.set(f"{{{ns}}}about", "")
+            SubElement(identification, "{http://www.aiim.org/pdfua/ns/id/}part").text = "1"
+            tree.append(fromstring(PDFUA_EXTENSION))
+            return bytes(tostring(tree))
+
+    archival = copy.copy(metadata)
+    archival.__class__ = ArchivalXmp
+    return archival
 
 
 class _Collect(logging.Handler):

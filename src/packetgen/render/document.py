@@ -19,11 +19,13 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from packetgen._version import __version__
+from packetgen.content.addresses import to_uri
 from packetgen.content.credit import inservice_hours
-from packetgen.content.links import LinkRef, LinkTable, item_url, to_uri
+from packetgen.content.links import LinkRef, LinkTable, item_url
 from packetgen.content.qr import ErrorCorrection
 from packetgen.errors import Problem, SpecError
 from packetgen.pdf.layout import NO_MARGIN_BOXES
+from packetgen.render.offered import OfferedFile, files_folder
 from packetgen.render.themes import Theme
 from packetgen.render.views import (
     AGREEMENT_SCALE,
@@ -32,6 +34,7 @@ from packetgen.render.views import (
     CreditLogRow,
     DocumentView,
     EvaluationView,
+    FileOffer,
     HandoutSlot,
     InServiceView,
     ItemView,
@@ -46,6 +49,7 @@ from packetgen.render.wording import (
     access_notice,
     duration,
     evaluation_questions,
+    file_details,
     format_date,
     format_hours,
     format_time,
@@ -169,6 +173,7 @@ class _Renderer:
         handouts: dict[int, HandoutSlot] | None = None,
         *,
         facilitator: bool = False,
+        offered: Sequence[OfferedFile] = (),
     ) -> InServiceView:
         # A volunteer holds one in-service's pages: its links are numbered from 1.
         self.inservice_id = inservice.id
@@ -190,6 +195,7 @@ class _Renderer:
         ):
             if value:
                 facts.append((label, value))
+        offers = {f.item: self.offer(f, inservice.id) for f in offered}
         items = []
         for j, item in enumerate(inservice.items):
             loc = ("inservices", index, "items", j)
@@ -228,6 +234,7 @@ class _Renderer:
                         self.translation(translation, item.title, inservice.id)
                         for translation in item.translations
                     ),
+                    offer=offers.get(j),
                 )
             )
         qrs, titles = self.qr_views(
@@ -250,6 +257,15 @@ class _Renderer:
                 AgendaRow(format_time(entry.time, lang) or "", entry.title, entry.presenter or None)
                 for entry in inservice.agenda
             ),
+        )
+
+    def offer(self, offered: OfferedFile, inservice_id: str) -> FileOffer:
+        """An offered file as the page links it: beside the page, in ``<id>_files/``."""
+        return FileOffer(
+            href=quote(f"{files_folder(inservice_id)}/{offered.name}"),
+            name=offered.name,
+            details=file_details(offered.format, offered.pages, offered.size, self.t),
+            converted_from=offered.converted_from,
         )
 
     def translation(self, translation: Translation, title: str, scope: str) -> TranslationView:
@@ -360,12 +376,14 @@ def document_view(
     inservice_id: str | None,
     handouts: dict[int, HandoutSlot] | None = None,
     facilitator: bool = False,
+    offered: Sequence[OfferedFile] = (),
 ) -> DocumentView:
     """The view of one in-service's document (or, with ``inservice_id=None``, the
     packet's front matter: cover and contents of every in-service).
 
     With ``facilitator``, the in-service's kit holds the facilitator's forms
-    (the roster and the evaluation) instead of the binder's.
+    (the roster and the evaluation) instead of the binder's. ``offered``: the
+    files the screen page offers beside it (see :mod:`packetgen.render.offered`).
     """
     renderer = _Renderer(packet, links, mode)
     t = renderer.t
@@ -399,10 +417,10 @@ def document_view(
         )
     index = packet.inservice_index(inservice_id)
     inservice = packet.inservices[index]
-    view = renderer.inservice(index, inservice, handouts, facilitator=facilitator)
+    view = renderer.inservice(index, inservice, handouts, facilitator=facilitator, offered=offered)
     toc = []
-    kit = _kit_entries(view, t)
-    if view.kit is not None and view.kit.front:
+    kit = _kit_entries(view, t, mode)
+    if view.kit is not None and view.kit.front and mode == "print":
         toc.extend(kit)
     toc.append(TocEntry(1, view.title, f"#{view.anchor}"))
     for item in view.items:
@@ -413,7 +431,7 @@ def document_view(
             )
     if view.links:
         toc.append(TocEntry(1, t.gettext("Links in this packet"), f"#{inservice.id}-links"))
-    if view.kit is not None and not view.kit.front:
+    if view.kit is not None and (not view.kit.front or mode == "screen"):
         toc.extend(kit)
     return DocumentView(
         doc_title=f"{inservice.title} — {packet.title}",
@@ -425,9 +443,19 @@ def document_view(
     )
 
 
-def _kit_entries(view: InServiceView, t: Strings) -> list[TocEntry]:
+def _kit_entries(view: InServiceView, t: Strings, mode: Mode) -> list[TocEntry]:
+    """The contents lines of the forms the document has.
+
+    The screen page has none of the paper forms (a roster to sign, circles to
+    mark, lines to write on): only the evaluation, when it can be filled in
+    online, as a link at the end of the page (``inservice.html.j2``).
+    """
     kit = view.kit
     if kit is None:
+        return []
+    if mode == "screen":
+        if kit.evaluation is not None and kit.evaluation.qr is not None:
+            return [TocEntry(1, t.gettext("Evaluation"), f"#{view.id}-evaluation")]
         return []
     entries = []
     if kit.has_signin:

@@ -23,6 +23,7 @@ __all__ = [
     "CreditLogRow",
     "DocumentView",
     "EvaluationView",
+    "FileOffer",
     "HandoutSlot",
     "InServiceView",
     "ItemView",
@@ -86,6 +87,19 @@ class HandoutSlot:
 
 
 @dataclass(frozen=True)
+class FileOffer:
+    """A handout's or deck's file, offered beside the HTML page (``<id>_files/<name>``)."""
+
+    href: str
+    """Relative to the page, percent-encoded."""
+    name: str
+    details: str
+    """What the reader is about to open: "PDF, 1 page, 43 kB"."""
+    converted_from: str | None = None
+    """The office document the PDF was made from ("slides.pptx"), said beside it."""
+
+
+@dataclass(frozen=True)
 class TranslationView:
     """The same resource in another language, printed with its item."""
 
@@ -119,6 +133,8 @@ class ItemView:
     not_in_binder: bool = False
     """A handout or deck given by ``url`` only: the binder says to open it from its code."""
     translations: tuple[TranslationView, ...] = ()
+    offer: FileOffer | None = None
+    """Screen mode: the item's file, to open beside the page (None: not offered)."""
 
 
 @dataclass(frozen=True)

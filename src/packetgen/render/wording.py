@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from packetgen.content.links import LinkRef
 from packetgen.spec.models import Evaluation, session_times
-from packetgen.text.i18n import N_, Strings, fill, strings_for
+from packetgen.text.i18n import N_, Strings, _locale, fill, strings_for
 
 __all__ = [
     "DELIVERY_LABELS",
@@ -21,6 +21,7 @@ __all__ = [
     "access_notice",
     "duration",
     "evaluation_questions",
+    "file_details",
     "format_date",
     "format_hours",
     "format_time",
@@ -237,3 +238,27 @@ def link_title(ref: LinkRef, t: Strings, inservice_id: str | None = None) -> str
     if len(titles) == 1:
         return titles[0]
     return fill(t.gettext("{title} (and {count} more)"), title=titles[0], count=len(titles) - 1)
+
+
+def file_details(format: str, pages: int | None, size: int, t: Strings) -> str:
+    """What a reader is about to open, before opening it: "PDF, 3 pages, 43 kB".
+
+    The format is the file's own name for itself (PDF, PNG, JPEG), the same in
+    every language; sizes are decimal (kB, MB), as Babel's units name them.
+    """
+    from babel.units import format_unit
+
+    parts = [format]
+    if pages is not None:
+        parts.append(fill(t.ngettext("{count} page", "{count} pages", pages), count=pages))
+    # The language's own formats, or its base language's (es-419 → es), or English.
+    locale = _locale(t.language)
+    if size < 1_000_000:
+        # Rounded up: a 300-byte file is "1 kB", never "0 kB".
+        shown = format_unit(-(-size // 1000), "digital-kilobyte", length="short", locale=locale)
+    else:
+        value = round(size / 1_000_000, 1)
+        shown = format_unit(value, "digital-megabyte", "short", format="#,##0.#", locale=locale)
+    parts.append(str(shown))
+    # A number is never parted from its unit at the end of a line ("9 / kB").
+    return ", ".join(part.replace(" ", _NBSP) for part in parts)

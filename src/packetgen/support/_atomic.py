@@ -114,6 +114,7 @@ class Staging:
         self._scratch: list[Path] = []
         self._renamed: dict[Path, Path] = {}
         self._names: dict[Path, Path] = {}
+        self._removals: list[Path] = []
         self._created_dir = False
 
     def __enter__(self) -> Staging:
@@ -158,6 +159,11 @@ class Staging:
             self._names[target] = self.out_dir / name / relative
             self.write_bytes(target, data)
         self._pending.append((tmp, self.out_dir / name))
+
+    def remove_folder(self, name: str) -> None:
+        """At :meth:`commit`, remove the folder ``out_dir/name`` an earlier build
+        wrote and this one does not (a folder only: a link or a file is left alone)."""
+        self._removals.append(self.out_dir / name)
 
     def _temp_folder(self, name: str) -> Path:
         try:
@@ -219,6 +225,15 @@ class Staging:
                     os.replace(tmp, target)
                 self._renamed[tmp] = target
                 self._pending.pop(0)
+            while self._removals:
+                target = self._removals.pop(0)
+                if target.is_dir() and not target.is_symlink():
+                    # Renamed aside first: the output name is gone at once, even
+                    # if removing every file inside it fails halfway.
+                    aside = f".{target.name}.old."
+                    old = Path(tempfile.mkdtemp(prefix=aside, suffix=".tmp", dir=self.out_dir))
+                    os.replace(target, old / target.name)
+                    shutil.rmtree(old, ignore_errors=True)
         except OSError as exc:
             raise write_failed(exc, self.out_dir) from None
         self._created_dir = False

@@ -10,7 +10,8 @@ and a printed-packet tool has no business running code in the reader's viewer.
 
 Each source page becomes one form XObject, stored once per writer however often
 it is drawn, and is referenced from the target page's content with a ``cm`` that
-rotates (as the page's ``/Rotate`` says), scales and centres it.
+rotates (as the page's ``/Rotate`` says, and a quarter further for a landscape
+page printed sideways), scales and centres it.
 
 The pieces, each using only those before it: ``values`` (reading PDF objects),
 ``geometry``, ``state`` (per-writer memory), ``content`` (streams and Form
@@ -25,7 +26,13 @@ from packetgen.binder.placement.content import (
     form_xobject,
     xobject_ops,
 )
-from packetgen.binder.placement.geometry import Rect, displayed_size, fit_transform, visible_box
+from packetgen.binder.placement.geometry import (
+    Rect,
+    displayed_size,
+    fit_transform,
+    quarter_turn,
+    visible_box,
+)
 from packetgen.binder.placement.placing import place_page, uri_links
 from packetgen.binder.placement.scrubbing import strip_active_content
 from packetgen.binder.placement.state import PlacedPage, writer_memo
@@ -40,6 +47,7 @@ __all__ = [
     "fit_transform",
     "form_xobject",
     "place_page",
+    "quarter_turn",
     "strip_active_content",
     "uri_links",
     "visible_box",

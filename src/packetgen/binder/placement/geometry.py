@@ -16,7 +16,7 @@ from pypdf.generic import ArrayObject, FloatObject, PdfObject
 
 from packetgen.binder.placement.values import _inherited
 
-__all__ = ["Rect", "displayed_size", "fit_transform", "visible_box"]
+__all__ = ["Rect", "displayed_size", "fit_transform", "quarter_turn", "visible_box"]
 
 
 @dataclass(frozen=True)
@@ -114,16 +114,46 @@ def displayed_size(page: PageObject) -> tuple[float, float]:
     return box.width, box.height
 
 
+def quarter_turn(page: PageObject) -> int:
+    """The quarter turn (degrees clockwise) that prints ``page`` sideways on an upright sheet.
+
+    The binder's convention: the content is turned a quarter counterclockwise,
+    so its top faces the sheet's left edge — the binding edge of a front page.
+    Books set their sideways (broadside) tables so, and printer drivers print
+    a landscape page on portrait paper so: a reader always gives the binder
+    the same quarter turn clockwise to read, on front and back pages alike.
+
+    A page shown sideways only by its own ``/Rotate 270`` is turned clockwise
+    instead: that cancels its rotation and draws the content as it was drawn.
+    Turned the usual way it would print upside down when the rotation was a
+    mistake (a portrait page saved sideways, as in the corpus' rotated-pages.pdf);
+    turned back, such a page reads upright, and a page meant to be landscape
+    has its top to the right: still one quarter turn from reading, never a half.
+    """
+    return 90 if _rotation(page) == 270 else 270
+
+
+def _turned_rotation(page: PageObject, turn: int) -> int:
+    """The page's own ``/Rotate`` and a further ``turn``, as one of 0, 90, 180, 270."""
+    if turn % 90:
+        raise ValueError(f"turn must be a multiple of 90 degrees, not {turn}")
+    return (_rotation(page) + turn) % 360
+
+
 _ALIGNMENTS = ("center", "top", "bottom")
 
 
-def fit_transform(src: PageObject, slot: Rect, *, align: str = "center") -> Transformation:
+def fit_transform(
+    src: PageObject, slot: Rect, *, align: str = "center", turn: int = 0
+) -> Transformation:
     """The transformation drawing ``src`` upright-as-displayed, as large as fits in ``slot``.
 
     The visible box is turned as ``/Rotate`` says (so the result looks like the
-    page does in a viewer), scaled uniformly — down or up — until it touches the
-    slot in its limiting dimension, and centred.  ``align="top"`` keeps it
-    horizontally centred but against the top of the slot; ``"bottom"`` likewise.
+    page does in a viewer), then ``turn`` degrees further clockwise (a landscape
+    page printed sideways: :func:`quarter_turn`), scaled uniformly — down or
+    up — until it touches the slot in its limiting dimension, and centred.
+    ``align="top"`` keeps it horizontally centred but against the top of the
+    slot; ``"bottom"`` likewise.
     """
     if align not in _ALIGNMENTS:
         raise ValueError(f"align must be one of {', '.join(_ALIGNMENTS)}, not {align!r}")
@@ -131,7 +161,7 @@ def fit_transform(src: PageObject, slot: Rect, *, align: str = "center") -> Tran
     if slot.width <= 0 or slot.height <= 0:
         raise ValueError(f"slot has no area: {slot}")
     box = visible_box(src)
-    a, b, c, d = _ROTATION_CTM[_rotation(src)]
+    a, b, c, d = _ROTATION_CTM[_turned_rotation(src, turn)]
     # Plain arithmetic rather than composing pypdf Transformations: this runs
     # for every merged page, and the composition is fixed (move the visible
     # box's corner to the origin, turn it, bring the turned box back into the

@@ -22,10 +22,11 @@ from packetgen.binder.placement.content import _draw_form, _form_xobject
 from packetgen.binder.placement.destinations import _mapped_dest_args, _set_dest
 from packetgen.binder.placement.forms import _acroform, _merge_form_resources
 from packetgen.binder.placement.geometry import (
+    _ROTATION_CTM,
     Rect,
     _as_rect,
     _map_rect,
-    _rotation,
+    _turned_rotation,
     displayed_size,
     fit_transform,
     visible_box,
@@ -56,6 +57,17 @@ def _reading_order(items: list[tuple[Rect, str]]) -> list[str]:
     return result
 
 
+def _unturned(rect: Rect, turn: int) -> Rect:
+    """``rect`` turned back by ``turn`` degrees (about the origin): where it lies on the
+    page as its reader holds it, which is all reading order needs."""
+    a, b, c, d = _ROTATION_CTM[(360 - turn) % 360]
+    corners = [
+        (a * x + c * y, b * x + d * y) for x in (rect.x0, rect.x1) for y in (rect.y0, rect.y1)
+    ]
+    xs, ys = [p[0] for p in corners], [p[1] for p in corners]
+    return Rect(min(xs), min(ys), max(xs), max(ys))
+
+
 def place_page(
     writer: PdfWriter,
     target: PageObject,
@@ -65,12 +77,15 @@ def place_page(
     link_targets: Callable[[int], PageObject | None] | None = None,
     field_prefix: str | None = None,
     clip: bool = True,
+    turn: int = 0,
 ) -> PlacedPage:
     """Draw ``src`` into ``slot`` on ``target`` (a page of ``writer``), with its annotations.
 
     - The page is drawn with :func:`fit_transform`: turned as its ``/Rotate``
       says, scaled to fit, centred.  With ``clip`` (the default) nothing outside
-      its crop box or the slot is drawn.
+      its crop box or the slot is drawn.  ``turn`` turns it further, clockwise
+      (a multiple of 90): a landscape page printed sideways (``quarter_turn``);
+      its links, fields and markup turn with it.
     - Web links keep working where the link now is; links to other pages of the
       same document go to ``link_targets(page_index)`` (dropped when that is
       None or no callback is given).
@@ -86,7 +101,8 @@ def place_page(
         raise ValueError("target must be a page of writer (e.g. from writer.pages)")
     state = _state(writer)
     doc = _source_doc(src)
-    transform = fit_transform(src, slot)
+    rotation = _turned_rotation(src, turn)
+    transform = fit_transform(src, slot, turn=turn)
     drawn = _map_rect(transform, visible_box(src))
     clip_rect = (drawn.intersection(slot) or drawn) if clip else None
     _draw_form(writer, state, target, _form_xobject(writer, state, src), transform, clip_rect)
@@ -98,7 +114,9 @@ def place_page(
         src=src,
         doc=doc,
         transform=transform,
-        rotation=_rotation(src),
+        # Appearances and widget captions turn by the page's own /Rotate and the
+        # binder's turn together: both are turns of the drawing.
+        rotation=rotation,
         clip=clip_rect,
         link_targets=link_targets,
         field_prefix=field_prefix,
@@ -145,11 +163,13 @@ def place_page(
                     pending.dest, ref, *_mapped_dest_args(pending.fit, pending.args, transform, box)
                 )
 
-    # Target space is the displayed page scaled and shifted, so reading order
-    # can be taken there directly.
+    # Target space is the displayed page scaled, shifted and turned by ``turn``:
+    # turned back, reading order can be taken there.
+    turn %= 360
+    links = [(_unturned(r, turn), uri) for r, uri in p.links] if turn else p.links
     return PlacedPage(
         removed_active=p.removed,
-        links=_reading_order(p.links),
+        links=_reading_order(links),
         fields=p.fields,
         transform=transform,
     )

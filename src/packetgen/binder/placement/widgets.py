@@ -73,9 +73,12 @@ def _copy_widget(
     if da is not None and abs(scale - 1) > 1e-6:
         copy[NameObject("/DA")] = TextStringObject(_scaled_da(da, scale))
 
-    mk = _get(copy, "/MK")
-    if p.rotation and isinstance(mk, DictionaryObject):
-        mk = DictionaryObject(mk)
+    if p.rotation:
+        # A widget without /MK still needs its /R: a viewer that draws the field
+        # (NeedAppearances, or after it is filled in) would write its text
+        # across a turned box instead of along it.
+        mk = _get(copy, "/MK")
+        mk = DictionaryObject(mk) if isinstance(mk, DictionaryObject) else DictionaryObject()
         turn = int(_opt_float(mk.get("/R")) or 0)
         mk[NameObject("/R")] = NumberObject((turn - p.rotation) % 360)
         copy[NameObject("/MK")] = mk

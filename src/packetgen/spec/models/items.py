@@ -72,6 +72,9 @@ class FileOptions:
     """``False``: the trainer knows the file has no accessibility tags."""
     layout: str = "1-up"
     """Slides per page."""
+    orientation: Literal["fit", "turn"] | None = None
+    """How landscape pages print: ``fit`` upright, ``turn`` sideways; None: sideways
+    when that prints them noticeably larger (the binder decides page by page)."""
 
 
 class _ItemBase(SpecModel):
@@ -146,6 +149,14 @@ class _FileItem(_ItemBase):
     """``false`` says you know this file has no accessibility tags (a scan, a
     photo, an old PDF): the build stops warning about it, and ``--strict``
     fails only on problems nobody has looked at yet."""
+    orientation: Literal["fit", "turn"] | None = None
+    """How a landscape page of ``file`` (wider than tall: a spreadsheet, a slide)
+    prints on the binder's upright sheet. ``turn``: sideways, its top toward the
+    binding edge, as large as the sheet allows; the running header and page
+    number stay where they are on every page. ``fit``: upright, shrunk to the
+    sheet's width (a landscape Letter page to about 70 %). Default: sideways when
+    that prints it at least 5 % larger. Portrait pages always print upright, and
+    so do slides printed several to a page."""
 
     @model_validator(mode="after")
     def _one_password(self) -> _FileItem:
@@ -155,7 +166,9 @@ class _FileItem(_ItemBase):
 
     @property
     def file_options(self) -> FileOptions:
-        return FileOptions(self.pages, self.password, self.password_env, self.tagged)
+        return FileOptions(
+            self.pages, self.password, self.password_env, self.tagged, orientation=self.orientation
+        )
 
 
 def _require_file_or_url(item: _FileItem) -> None:
@@ -234,6 +247,17 @@ class Presentation(_FileItem):
     @model_validator(mode="after")
     def _file_or_url(self) -> Presentation:
         _require_file_or_url(self)
+        return self
+
+    @model_validator(mode="after")
+    def _orientation_one_up(self) -> Presentation:
+        # Several slides a page are laid out upright in their cells; saying how
+        # to turn them would be silently ignored, so it is a mistake to say it.
+        if self.orientation is not None and self.layout != "1-up":
+            raise ValueError(
+                f"orientation applies to slides printed one to a page (layout: 1-up); with"
+                f" layout: {self.layout} the slides always print upright: remove orientation"
+            )
         return self
 
     @property

@@ -73,6 +73,11 @@ class Packet(SpecModel):
     strings: Annotated[dict[str, Text], Field(max_length=500)] = Field(default_factory=dict)
     """Printed texts in your own words, by their short name or their English text,
     e.g. ``{registration_required: "Sign up first"}`` (``docs/strings.md`` lists them)."""
+    archival: Literal["pdf/a-2b"] | None = None
+    """``pdf/a-2b``: every PDF is also an archival PDF (PDF/A-2b, ISO 19005-2), for
+    training records kept for years. Each merged handout must embed its fonts
+    and give its colours for screens (RGB or grey, not CMYK): the build names
+    any that does not."""
     records: Records | None = None
     """Column names and date format of the hours records (``packetgen hours``)."""
     inservices: Annotated[list[InService], Field(min_length=1)]
