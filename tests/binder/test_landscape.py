@@ -384,3 +384,22 @@ def test_spec_mistakes_are_located(tmp_path: Path) -> None:
     assert (
         "packet.yaml:14:22: inservices[0].items[1].orientation: expected 'fit' or 'turn'" in message
     )
+
+
+def test_the_corpus_landscape_page_turns_and_the_others_do_not() -> None:
+    """mixed-page-sizes.pdf (WeasyPrint): Letter, A4, Legal, Tabloid landscape and
+    half-letter. Only the Tabloid page is wider than tall; it prints sideways with
+    its long side along the whole height of the area, larger than fitted upright."""
+    reader = PdfReader(CORPUS / "mixed-page-sizes.pdf")
+    opened = OpenedHandout(
+        Path("x.pdf"), list(reader.pages), list(range(1, 6)), reader, [], None, [], True
+    )
+    cells = [cell for page in plan_cells(opened, "1-up", "letter", None) for cell in page]
+    wide = [i for i, p in enumerate(reader.pages) if p.mediabox.width > p.mediabox.height]
+    assert wide == [3]
+    assert [cell.turn != 0 for cell in cells] == [False, False, False, True, False]
+    tabloid = reader.pages[3].mediabox
+    upright = min(AREA_W / float(tabloid.width), AREA_H / float(tabloid.height))
+    turned = cells[3].height / float(tabloid.width)
+    assert cells[3].height == pytest.approx(AREA_H)
+    assert turned > 1.2 * upright
