@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -101,3 +102,27 @@ def open_handout(path: Path, **options: Any) -> tuple[int, list[str]]:
 
     opened = run(path, item=options.pop("item", "Handout"), **options)
     return len(opened.pages), opened.warnings
+
+
+def describe_process(variable: str) -> dict[str, Any]:
+    """What a worker sees of its process: ids, inherited state, loaded modules."""
+    import resource
+
+    from packetgen.support import _atomic
+
+    print("worker output", flush=True)
+    print("worker warning", file=sys.stderr, flush=True)
+    umask = os.umask(0)
+    os.umask(umask)
+    return {
+        "pid": os.getpid(),
+        "ppid": os.getppid(),
+        "pgid": os.getpgid(0),
+        "env": os.environ.get(variable),
+        "cwd": os.getcwd(),
+        "umask": umask,
+        "atomic_umask": _atomic._UMASK,
+        "nofile": resource.getrlimit(resource.RLIMIT_NOFILE),
+        "address_space": resource.getrlimit(resource.RLIMIT_AS),
+        "modules": sorted(sys.modules),
+    }

@@ -492,12 +492,16 @@ def test_fault_libreoffice_hangs_past_the_build_timeout(
     )
     out = tmp_path / "out"
     before = _previous(out)
+    # The worker must get as far as starting LibreOffice before the limit. A
+    # worker forked from the warm server gets there in 0.2 to 0.7 s (a fresh
+    # interpreter took 2 s idle, 7 s busy); the server's own start, on the
+    # first call, is not this test's business.
+    run_isolated(_cases.add, 1, 1, timeout=60, max_memory=None)
     started = time.monotonic()
-    # The worker must get as far as starting LibreOffice before the limit: about
-    # 2 s on an idle machine, 7 s seen with the other core and more busy.
-    with pytest.raises(LimitError, match=r"^the build took longer than 15 s and was stopped"):
-        run_isolated(_cases.build, spec, out, timeout=15, max_memory=None, format="pdf")
-    assert time.monotonic() - started < 15 + 2 + 2
+    with pytest.raises(LimitError, match=r"^the build took longer than 6 s and was stopped"):
+        run_isolated(_cases.build, spec, out, timeout=6, max_memory=None, format="pdf")
+    assert time.monotonic() - started < 6 + 2 + 2
+    # The stand-in started (it noted its pids) and the timeout ended it.
     assert _gone(tmp_path / "soffice.pids")
     assert tree(out) == before
     assert temporaries(out) == []

@@ -2,33 +2,65 @@
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing.forkserver
 import os
+import resource
+import signal
+import subprocess
+import sys
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from packetgen.errors import BuildError, HandoutError, LimitError, Problem, SpecError
+from packetgen.support import _isolation, _warm_server
 from packetgen.support._isolation import GRACE_SECONDS, run_isolated
 
 from . import _cases
 
+SERVER = b"multiprocessing.forkserver"
+"""In the command line of the warm server (and of the workers it forks)."""
+
+
+def _child_pids(pid: int) -> set[int]:
+    found: set[int] = set()
+    with contextlib.suppress(FileNotFoundError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                found.update(int(child) for child in (task / "children").read_text().split())
+    return found
+
+
+def _command(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+def _servers() -> set[int]:
+    """The warm servers this process started (workers are forked from them)."""
+    return {pid for pid in _child_pids(os.getpid()) if SERVER in _command(pid)}
+
 
 def _children() -> set[int]:
-    """Live child processes of this process, except multiprocessing's resource tracker."""
-    found: set[int] = set()
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        text = (task / "children").read_text().split()
-        found.update(int(pid) for pid in text)
+    """Live workers of this process: its children, and the children of its warm
+    server, except the helpers that live as long as it does (multiprocessing's
+    resource tracker, the warm server)."""
     keep = set()
-    for pid in found:
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except FileNotFoundError:
-            continue
-        if b"resource_tracker" not in command:
+    for pid in _child_pids(os.getpid()) | {c for s in _servers() for c in _child_pids(s)}:
+        command = _command(pid)
+        if command and b"resource_tracker" not in command and pid not in _servers():
             keep.add(pid)
     return keep
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
 def _alive(pid: int) -> bool:
@@ -164,3 +196,152 @@ def test_isolation_interrupted_caller_leaves_no_worker() -> None:
         run_isolated(
             _cases.report, messages=["x"], timeout=30, max_memory=None, on_progress=interrupt
         )
+
+
+# ---------------------------------------------------------------- the warm server
+
+
+def test_isolation_workers_are_forked_by_one_single_threaded_warm_server() -> None:
+    first: dict[str, Any] = run_isolated(_cases.describe_process, "X", timeout=60, max_memory=None)
+    second: dict[str, Any] = run_isolated(_cases.describe_process, "X", timeout=60, max_memory=None)
+    server = first["ppid"]
+    assert second["ppid"] == server, "every worker comes from the same server"
+    assert first["pid"] != second["pid"], "a fresh process for every call"
+    assert _parent(server) == os.getpid()
+    assert SERVER in _command(server)
+    # Forking copies only the forking thread: the server must have no other
+    # (native threads included), or a lock held by one would stay held.
+    assert len(os.listdir(f"/proc/{server}/task")) == 1
+    # Warm: the libraries a build needs came with the fork.
+    assert {"weasyprint", "pypdf", "pydantic", "packetgen.build.pipeline"} <= set(first["modules"])
+    # Each worker leads its own process group (a timeout ends it with its helpers).
+    assert (first["pgid"], second["pgid"]) == (first["pid"], second["pid"])
+    # The process-wide fork server belongs to the application: left as it was.
+    assert multiprocessing.forkserver._forkserver._preload_modules == ["__main__"]
+
+
+def test_isolation_worker_takes_on_the_callers_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A forked worker is what a process started by the caller *now* would be,
+    although the server was started earlier, in another state."""
+    run_isolated(_cases.add, 1, 1, timeout=60, max_memory=None)  # the server is running
+    capfd.readouterr()
+    monkeypatch.setenv("PACKETGEN_TEST_STATE", "now")
+    monkeypatch.chdir(tmp_path)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    lower = min(soft, 512)
+    previous_umask = os.umask(0o027)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (lower, hard))
+    try:
+        state: dict[str, Any] = run_isolated(
+            _cases.describe_process, "PACKETGEN_TEST_STATE", timeout=60, max_memory=None
+        )
+    finally:
+        os.umask(previous_umask)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert state["env"] == "now"
+    assert state["cwd"] == str(tmp_path)
+    assert (state["umask"], state["atomic_umask"]) == (0o027, 0o027)
+    assert state["nofile"] == (lower, hard)
+    out, err = capfd.readouterr()
+    assert "worker output" in out, "the worker writes where the caller's output goes now"
+    assert "worker warning" in err
+
+
+def test_isolation_memory_limit_applies_to_a_forked_worker() -> None:
+    limit = 768 * 1024 * 1024
+    state: dict[str, Any] = run_isolated(_cases.describe_process, "X", timeout=60, max_memory=limit)
+    assert state["address_space"] == (limit, limit)
+
+
+def test_isolation_without_the_warm_server_workers_start_fresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Elsewhere than Linux, or once the server has proved unusable."""
+    fresh = _warm_server._WarmServer()
+    fresh.give_up("this test")
+    monkeypatch.setattr(_isolation, "_SERVER", fresh)
+    state: dict[str, Any] = run_isolated(
+        _cases.describe_process, "X", timeout=60, max_memory=512 * 1024 * 1024
+    )
+    assert state["ppid"] == os.getpid(), "a spawned child of the caller"
+    assert state["pgid"] == state["pid"]
+    assert "weasyprint" not in state["modules"]
+    with pytest.raises(LimitError):
+        run_isolated(_cases.hog, 1024 * 1024 * 1024, timeout=60, max_memory=512 * 1024 * 1024)
+
+
+def test_isolation_server_running_other_code_is_refused_and_the_call_runs_fresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server that imported another packetgen than the caller's (another
+    sys.path) is not used: the worker refuses before running anything and the
+    call runs again in a fresh process."""
+    server = _warm_server._WarmServer()
+    monkeypatch.setattr(_isolation, "_SERVER", server)
+    monkeypatch.setattr(_warm_server, "__file__", "/elsewhere/packetgen/support/_warm_server.py")
+    try:
+        state: dict[str, Any] = run_isolated(
+            _cases.describe_process, "X", timeout=60, max_memory=None
+        )
+        assert state["ppid"] == os.getpid(), "run again, in a spawned child of the caller"
+        assert server.refusal is not None
+        assert "/elsewhere/" in server.refusal
+        # From now on, straight to a fresh process.
+        assert run_isolated(_cases.add, 2, 2, timeout=60, max_memory=None) == 4
+    finally:
+        server._server._stop()  # this test's own server
+
+
+def _tagged(tag: str) -> list[int]:
+    marker = f"PACKETGEN_TEST_TAG={tag}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+    return found
+
+
+def test_isolation_killed_caller_takes_the_warm_server_and_its_worker_along() -> None:
+    """SIGKILL to the caller: the server sees its end of file and ends, and the
+    kernel ends the worker with it (PR_SET_PDEATHSIG). The worker here is stuck
+    in C code that never lets go of the GIL (a regular expression backtracking
+    for ever), so its own watch thread cannot run: only the kernel can end it."""
+    tag = uuid.uuid4().hex
+    script = (
+        "import re\n"
+        "from packetgen.support._isolation import run_isolated\n"
+        "run_isolated(re.fullmatch, r'(a+)+b', 'a' * 64, timeout=600, max_memory=None)\n"
+    )
+    caller = subprocess.Popen(
+        [sys.executable, "-c", script],
+        env=dict(os.environ, PACKETGEN_TEST_TAG=tag),
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        worker = None
+        while worker is None and time.monotonic() < deadline:
+            assert caller.poll() is None
+            for pid in _tagged(tag):
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    if SERVER in _command(pid) and SERVER in _command(_parent(pid)):
+                        worker = pid
+            time.sleep(0.05)
+        assert worker is not None, "the worker never started"
+        caller.kill()
+        caller.wait()
+        deadline = time.monotonic() + 5
+        while (left := _tagged(tag)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert left == [], f"still running 5 s after the caller was killed: {left}"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(caller.pid, signal.SIGKILL)
+        for pid in _tagged(tag):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        caller.wait()

@@ -126,12 +126,20 @@ def _descendants(pid: int) -> list[int]:
 
 
 def _spawned(pid: int) -> list[int]:
-    """multiprocessing ``spawn`` processes below ``pid`` (workers, not the resource tracker)."""
+    """Worker processes below ``pid``: multiprocessing ``spawn`` processes, and
+    processes forked by the warm server (not the server itself, nor the
+    resource tracker)."""
     found = []
     for child in _descendants(pid):
-        with contextlib.suppress(OSError):
-            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"spawn_main" in command:
                 found.append(child)
+            elif b"multiprocessing.forkserver" in command:
+                # A forked worker has the server's command line, and the server as parent.
+                parent = int(Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                if b"multiprocessing.forkserver" in Path(f"/proc/{parent}/cmdline").read_bytes():
+                    found.append(child)
     return found
 
 

@@ -20,7 +20,7 @@ import weasyprint
 import zxingcpp
 from pypdf import PdfReader
 
-from packetgen.content.links import to_uri
+from packetgen.content.addresses import to_uri
 from packetgen.content.qr import make_qr
 from packetgen.errors import SpecError
 from packetgen.text.markdown import links_in
