@@ -318,12 +318,19 @@ def preview(
 )
 @out_option("Folder for the certificate PDFs.")
 @only_option("Only this in-service (repeatable).")
+@click.option(
+    "--pdf-a",
+    "pdf_a",
+    is_flag=True,
+    help="Make the certificates archival PDFs (PDF/A-2b), as `archival: pdf/a-2b` in the spec.",
+)
 @limit_options("making certificates")
 def certificates(
     spec: Path,
     attendees: Path | None,
     out_dir: Path,
     only: tuple[str, ...],
+    pdf_a: bool,
     time_limit: float,
     max_memory: int,
 ) -> None:
@@ -339,7 +346,9 @@ def certificates(
         limited(timeout=time_limit, max_memory=max_memory, what="making certificates"),
         decoding_budget(),
     ):
-        result = make_certificates(spec, out_dir, attendees=attendees, only=list(only) or None)
+        result = make_certificates(
+            spec, out_dir, attendees=attendees, only=list(only) or None, archival=pdf_a
+        )
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     for path, count in result.outputs:

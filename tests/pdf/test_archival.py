@@ -218,3 +218,17 @@ def test_finish_refuses_a_font_that_is_not_embedded(tmp_path: Path) -> None:
     )
     with pytest.raises(BuildError, match=r"T: cannot be written as an archival.*Helvetica"):
         finish(writer, packet, title="T", subject="S", first_page=1, seed=b"0" * 32)
+
+
+def test_the_certificates_command_takes_pdf_a_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Certificates re-issued on their own are archival when asked, as in a build."""
+    spec = _packet(tmp_path / "packet")
+    plain, archival = tmp_path / "plain", tmp_path / "archival"
+    assert main(["certificates", str(spec), "-o", str(plain)]) == 0
+    assert main(["certificates", str(spec), "-o", str(archival), "--pdf-a"]) == 0
+    capsys.readouterr()
+    (made,) = [p.name for p in archival.glob("*-certificates.pdf")]
+    assert pdfa_problems(archival / made) == []
+    assert "6.6.4: XMP does not say pdfaid:part 2" in pdfa_problems(plain / made)

@@ -28,6 +28,7 @@ from packetgen.kit.signature import (
     MAX_SIGNATURE_PIXELS,
     signature_url,
 )
+from packetgen.pdf.archival import ARCHIVAL_LEVEL
 from packetgen.pdf.layout import layout_html
 from packetgen.render.html import render_document
 from packetgen.render.themes import BUILTIN_THEMES, Theme, load_theme
@@ -297,12 +298,17 @@ def make_certificates(
     *,
     attendees: str | os.PathLike[str] | None = None,
     only: list[str] | None = None,
+    archival: bool = False,
 ) -> CertificateResult:
     """Write ``<id>-certificates.pdf`` for every in-service with a ``certificate:``.
 
     ``attendees`` (a CSV with a ``name`` column) overrides the spec's list.
+    ``archival`` makes them PDF/A-2b whatever the spec's ``archival`` says, as
+    ``build(archival=True)`` does.
     """
     packet = packet_or_path if isinstance(packet_or_path, Packet) else load_packet(packet_or_path)
+    if archival and packet.archival is None:
+        packet = packet.model_copy(update={"archival": ARCHIVAL_LEVEL})
     chosen = [s for s in packet.select(only) if s.certificate is not None]
     if not chosen:
         raise CertificateError(
