@@ -158,7 +158,7 @@ def test_a_part_that_changed_since_it_was_written_is_refused(
 ) -> None:
     front = SimpleNamespace(
         document=SimpleNamespace(pages=[]),
-        write=lambda identifier: _pdf(1),
+        write=lambda identifier, archival=False: _pdf(1),
         anchor_rects=dict,
     )
     # The front matter and the stamps' words are laid out by WeasyPrint; the

@@ -73,12 +73,7 @@ def assemble(
 ) -> tuple[bytes, int]:
     """The book: front matter, then every part with its part number stamped on."""
     front = _front(packet, links, theme, parts)
-    # Archival is asked for only when wanted: an ordinary build writes exactly as before.
-    front_pdf = (
-        front.write(identifier=b"front", archival=True)
-        if packet.archival
-        else front.write(identifier=b"front")
-    )
+    front_pdf = front.write(identifier=b"front", archival=packet.archival is not None)
     front_reader = PdfReader(io.BytesIO(front_pdf))
     front_pages = len(front_reader.pages)
     # The first part starts on a right-hand page, as its binder does.

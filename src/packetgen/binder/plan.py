@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal
 
 from pypdf import PageObject
 
@@ -25,6 +24,7 @@ from packetgen.binder.placement import Rect, displayed_size, quarter_turn
 from packetgen.errors import HandoutError
 from packetgen.handouts._untagged import UntaggedKind
 from packetgen.handouts.open import OpenedHandout
+from packetgen.spec.models.items import Orientation
 
 __all__ = [
     "MARGIN_PT",
@@ -39,10 +39,6 @@ __all__ = [
     "area",
     "plan_cells",
 ]
-
-
-Orientation = Literal["fit", "turn"] | None
-"""An item's ``orientation``; None: each landscape page turns when that prints it larger."""
 
 
 PT_PER_MM = 72 / 25.4

@@ -28,12 +28,20 @@ from packetgen.support._budget import MAX_DECODED_BYTES_TOTAL, decoding_budget
 __all__ = [
     "MAX_DECODED_BYTES",
     "MAX_DECODED_BYTES_TOTAL",
+    "MAX_HANDOUT_BYTES",
+    "SOFFICE_TIMEOUT",
     "DecodingLimitError",
     "OpenedHandout",
     "OutlineEntry",
     "decoding_budget",
     "open_handout",
 ]
+
+
+MAX_HANDOUT_BYTES = 200 * 1024 * 1024
+"""The largest handout file (and office conversion) a build takes, by default."""
+SOFFICE_TIMEOUT = 120.0
+"""Seconds LibreOffice may take to convert one document, by default."""
 
 
 def _convert_office(
@@ -59,8 +67,8 @@ def open_handout(
     pages: str | None = None,
     password: str | None = None,
     paper: tuple[float, float] = (612.0, 792.0),
-    soffice_timeout: float = 120.0,
-    max_bytes: int = 200 * 1024 * 1024,
+    soffice_timeout: float = SOFFICE_TIMEOUT,
+    max_bytes: int = MAX_HANDOUT_BYTES,
     max_pages: int = 2000,
     max_image_pixels: int = 50_000_000,
     max_decoded_bytes: int = MAX_DECODED_BYTES,

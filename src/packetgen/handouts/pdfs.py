@@ -27,6 +27,7 @@ from pypdf.errors import DependencyError, PyPdfError
 from pypdf.generic import BooleanObject, Destination, DictionaryObject
 
 from packetgen.errors import HandoutError
+from packetgen.handouts._forms import drawn_forms, resources_of
 from packetgen.handouts.decoding import HandoutBudget
 from packetgen.handouts.selection import parse_page_selection
 
@@ -210,44 +211,21 @@ def _is_tagged(reader: pypdf.PdfReader) -> bool:
     return marked is not None and marked.get_object() == BooleanObject(True)
 
 
-_MAX_FORM_DEPTH = 8
-"""Forms nested deeper than this are not searched for fonts (real files nest two or three)."""
-
-
 def _uses_fonts(page: pypdf.PageObject) -> bool:
     """Whether the page, or a form drawn on it, names a font: it has text, not just pictures.
 
     Only read for untagged pages, to tell a scan or photo (whose text no tags
     can reach) from a PDF that needs its author to tag it.
     """
-    seen: set[int] = set()
+    if _names_a_font(resources_of(page.get("/Resources"))):
+        return True
+    # Lazily: most pages with text name a font themselves, and the forms need no walk.
+    return any(_names_a_font(resources_of(form.get("/Resources"))) for form in drawn_forms(page))
 
-    def search(resources: Any, depth: int) -> bool:
-        resources = resources.get_object() if resources is not None else None
-        if not isinstance(resources, DictionaryObject) or id(resources) in seen:
-            return False
-        seen.add(id(resources))
-        fonts = resources.get("/Font")
-        fonts = fonts.get_object() if fonts is not None else None
-        if isinstance(fonts, DictionaryObject) and len(fonts) > 0:
-            return True
-        if depth >= _MAX_FORM_DEPTH:
-            return False
-        objects = resources.get("/XObject")
-        objects = objects.get_object() if objects is not None else None
-        if not isinstance(objects, DictionaryObject):
-            return False
-        for value in objects.values():
-            xobject = value.get_object()
-            if (
-                isinstance(xobject, DictionaryObject)
-                and xobject.get("/Subtype") == "/Form"
-                and search(xobject.get("/Resources"), depth + 1)
-            ):
-                return True
-        return False
 
-    return search(page.get("/Resources"), 0)
+def _names_a_font(resources: DictionaryObject | None) -> bool:
+    fonts = resources_of(resources.get("/Font")) if resources is not None else None
+    return fonts is not None and len(fonts) > 0
 
 
 def _check_page(page: pypdf.PageObject, number: int) -> None:

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import pypdf
-from pypdf.generic import DictionaryObject, IndirectObject, StreamObject
 
+from packetgen.handouts._forms import drawn_forms
 from packetgen.handouts.decoding import DecodingLimitError
 from packetgen.handouts.pdfs import _PDF_ERRORS, OpenedHandout, _pypdf_warnings
 from packetgen.spec.models import url_problem
@@ -182,44 +181,12 @@ def text_urls(opened: OpenedHandout) -> TextUrls:
     return TextUrls(list(found), notes)
 
 
-_MAX_FORM_DEPTH = 8
-"""Forms drawn inside forms deeper than this are not measured (pypdf's text
-reading does not go that deep either)."""
-
-
 def _content_size(page: pypdf.PageObject) -> int:
     """What reading the page's text parses: its content and the forms (drawn
     pieces) it uses, each once, unpacked. Pictures are not read for text."""
     contents = page.get_contents()
     size = len(contents.get_data()) if contents is not None else 0
-    seen: set[tuple[int, int]] = set()
-
-    def forms(resources: Any, depth: int) -> int:
-        resources = resources.get_object() if resources is not None else None
-        if not isinstance(resources, DictionaryObject) or depth > _MAX_FORM_DEPTH:
-            return 0
-        objects = resources.get("/XObject")
-        objects = objects.get_object() if objects is not None else None
-        if not isinstance(objects, DictionaryObject):
-            return 0
-        total = 0
-        for value in objects.values():
-            form = value.get_object()
-            # Each form once: a form that draws itself (a loop in a damaged
-            # file) is not measured forever.
-            key = (
-                (value.idnum, value.generation)
-                if isinstance(value, IndirectObject)
-                else (-1, id(form))
-            )
-            if key in seen or not isinstance(form, StreamObject):
-                continue
-            seen.add(key)
-            if form.get("/Subtype") == "/Form":
-                total += len(form.get_data()) + forms(form.get("/Resources"), depth + 1)
-        return total
-
-    return size + forms(page.get("/Resources"), 0)
+    return size + sum(len(form.get_data()) for form in drawn_forms(page))
 
 
 def _stopped(numbers: list[int], searched: int, limit: str) -> str:

@@ -287,9 +287,7 @@ def certificates_pdf(
         stylesheets=[theme.print_css],
     )
     seed = hashlib.sha256(html.encode("utf-8")).hexdigest().encode("ascii")[:32]
-    if packet.archival:
-        return layout.write(identifier=seed, archival=True)
-    return layout.write(identifier=seed)
+    return layout.write(identifier=seed, archival=packet.archival is not None)
 
 
 def make_certificates(

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from packetgen.handouts._office import OFFICE_KINDS
+from packetgen.handouts.open import MAX_HANDOUT_BYTES, SOFFICE_TIMEOUT
 from packetgen.spec.models import Packet
 from packetgen.support._guarded import read_bytes
 from packetgen.support._read_once import facts_for
@@ -30,17 +32,6 @@ __all__ = [
     "original_bytes",
     "steady_pdf",
 ]
-
-_MAX_BYTES = 200 * 1024 * 1024
-"""As large as a handout may be (``handouts.open_handout(max_bytes=)``)."""
-_SOFFICE_TIMEOUT = 120.0
-"""``open_handout``'s: the conversion's memo key does not depend on it, but a
-first conversion here must be bounded the same way."""
-
-
-_OFFICE_SUFFIXES = frozenset({"docx", "doc", "odt", "pptx", "ppt", "odp", "xlsx", "xls", "ods"})
-"""``handouts._office.OFFICE_KINDS``'s names, without loading it (it brings pypdf,
-which a rebuild served from the cache does not need)."""
 
 
 def files_folder(inservice_id: str) -> str:
@@ -99,7 +90,7 @@ def offered_sources(packet: Packet, inservice_id: str) -> list[OfferedSource]:
         path = PurePosixPath(item.file)
         # By name, as the binder's sniffing does for office files (their bytes
         # are zip or OLE containers); offer() checks the bytes.
-        office = path.suffix.lower().lstrip(".") in _OFFICE_SUFFIXES
+        office = path.suffix.lower().lstrip(".") in OFFICE_KINDS
         name = by_source.get(item.file)
         if name is None:
             name = _unique(path.stem, ".pdf" if office else path.suffix, taken)
@@ -143,8 +134,8 @@ def offer(packet: Packet, source: OfferedSource, title: str) -> tuple[OfferedFil
             kind,
             file=source.source,
             item=title,
-            timeout=_SOFFICE_TIMEOUT,
-            max_bytes=_MAX_BYTES,
+            timeout=SOFFICE_TIMEOUT,
+            max_bytes=MAX_HANDOUT_BYTES,
         )
         data = steady_pdf(pdf)
     # The whole file's pages (not the item's `pages:` selection): that is what it holds.
@@ -161,7 +152,11 @@ def original_bytes(packet: Packet, source: OfferedSource) -> bytes:
     if known is not None and known.data is not None and known.guarded:
         return known.data
     return read_bytes(
-        path, roots=(packet.folder,), shown=source.source, max_bytes=_MAX_BYTES, limit="200 MiB"
+        path,
+        roots=(packet.folder,),
+        shown=source.source,
+        max_bytes=MAX_HANDOUT_BYTES,
+        limit="200 MiB",
     )
 
 

@@ -32,6 +32,10 @@ from packetgen.spec.models._types import (
     Url,
 )
 
+Orientation = Literal["fit", "turn"] | None
+"""How a landscape page of a file prints one to a page: ``fit`` upright, ``turn``
+sideways; None: sideways when that prints it larger (``binder.plan``)."""
+
 ITEM_KINDS = (
     "article",
     "recording",
@@ -72,7 +76,7 @@ class FileOptions:
     """``False``: the trainer knows the file has no accessibility tags."""
     layout: str = "1-up"
     """Slides per page."""
-    orientation: Literal["fit", "turn"] | None = None
+    orientation: Orientation = None
     """How landscape pages print: ``fit`` upright, ``turn`` sideways; None: sideways
     when that prints them noticeably larger (the binder decides page by page)."""
 
@@ -149,7 +153,7 @@ class _FileItem(_ItemBase):
     """``false`` says you know this file has no accessibility tags (a scan, a
     photo, an old PDF): the build stops warning about it, and ``--strict``
     fails only on problems nobody has looked at yet."""
-    orientation: Literal["fit", "turn"] | None = None
+    orientation: Orientation = None
     """How a landscape page of ``file`` (wider than tall: a spreadsheet, a slide)
     prints on the binder's upright sheet. ``turn``: sideways, its top toward the
     binding edge, as large as the sheet allows; the running header and page
